@@ -1,0 +1,89 @@
+"""Input pipelines for the supervised trainer, identical in content on every backend.
+
+The order of examples in epoch ``e`` is a pure function of (seed, e), so a run resumed at
+epoch ``e``, batch ``b`` sees exactly the batches an uninterrupted run would have seen.
+With TensorFlow present the batches come from tf.data (the fast path on CPU); without it
+(the JAX GPU machine) from a ``keras.utils.PyDataset``. Arrays stay in their stored dtype
+(uint8 images) until the model casts them, which keeps host-to-device traffic small.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+
+import numpy as np
+
+
+def epoch_order(seed: int, epoch: int, n: int) -> np.ndarray:
+    return np.random.default_rng([seed, epoch]).permutation(n).astype(np.int64)
+
+
+def steps_per_epoch(n: int, batch_size: int) -> int:
+    return max(1, math.ceil(n / batch_size))
+
+
+def tensorflow_available() -> bool:
+    import keras
+
+    return keras.backend.backend() == "tensorflow" and importlib.util.find_spec("tensorflow") is not None
+
+
+def training_batches(x, y, batch_size: int, seed: int, first_epoch: int, last_epoch: int, skip_batches: int = 0):
+    """Batches for epochs [first_epoch, last_epoch), shuffled per epoch, skipping the first
+    ``skip_batches`` of the first epoch. Returns an object ``model.fit`` accepts."""
+    orders = np.stack([epoch_order(seed, e, len(y)) for e in range(first_epoch, last_epoch)])
+    if tensorflow_available():
+        return _tf_batches(x, y, orders, batch_size, skip_batches)
+    return _ArrayBatches(x, y, orders, batch_size, skip_batches)
+
+
+def evaluation_batches(x, y, batch_size: int):
+    if tensorflow_available():
+        import tensorflow as tf
+
+        return tf.data.Dataset.from_tensor_slices((x, y)).batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    return _ArrayBatches(x, y, np.arange(len(y))[None], batch_size, 0)
+
+
+def _tf_batches(x, y, orders, batch_size, skip_batches):
+    import tensorflow as tf
+
+    x_tensor = tf.constant(x)
+    y_tensor = tf.constant(y)
+
+    def gather(indices):
+        return tf.gather(x_tensor, indices), tf.gather(y_tensor, indices)
+
+    epochs = tf.data.Dataset.from_tensor_slices(orders)
+    batches = epochs.flat_map(lambda order: tf.data.Dataset.from_tensor_slices(order).batch(batch_size))
+    return batches.skip(skip_batches).map(gather, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+
+
+def _array_batches_base():
+    import keras
+
+    return keras.utils.PyDataset
+
+
+class _ArrayBatches(_array_batches_base()):
+    """The same batches as ``_tf_batches`` for backends without TensorFlow."""
+
+    def __init__(self, x, y, orders, batch_size, skip_batches):
+        super().__init__()
+        self.x, self.y, self.batch_size = x, y, batch_size
+        per_epoch = steps_per_epoch(len(y), batch_size)
+        self.batches = [order[i * batch_size : (i + 1) * batch_size] for order in orders for i in range(per_epoch)]
+        self.batches = self.batches[skip_batches:]
+        self.position = 0  # batches already consumed by earlier epochs of this fit call
+        self.per_epoch = per_epoch
+
+    def __len__(self):
+        return min(self.per_epoch, len(self.batches) - self.position)
+
+    def __getitem__(self, index):
+        indices = self.batches[self.position + index]
+        return self.x[indices], self.y[indices]
+
+    def on_epoch_end(self):
+        self.position += self.per_epoch
