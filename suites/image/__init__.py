@@ -1,0 +1,41 @@
+"""Image recognition: LeNet-5, the multi-column deep net (MCDNN) and a CIFAR-style ResNet.
+
+Public names load lazily, so reading a config (``convsuite.suites.image.config``) does not
+start Keras: the CLI picks the backend first.
+"""
+
+import importlib
+
+_EXPORTS = {
+    "lenet5": "models",
+    "mcdnn_column": "models",
+    "multi_column": "models",
+    "small_resnet": "models",
+    "scaled_tanh": "models",
+    "ElasticDistortion": "models",
+    "ImagePreprocessing": "models",
+    "ImageExperiment": "config",
+    "ImageModelConfig": "config",
+    "ImageDataConfig": "config",
+    "EXPERIMENTS": "config",
+    "build_model": "train",
+    "train": "train",
+    "evaluate": "train",
+    "bench": "train",
+    "logistic_regression_baseline": "train",
+    "prepare": "data",
+    "fit_images": "data",
+    "check_images": "data",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+
+
+def __dir__():
+    return __all__
