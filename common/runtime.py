@@ -72,8 +72,18 @@ def _tf_strategy(config: RuntimeConfig):
             )
         except RuntimeError:
             pass  # already initialised in this process with the same split
-    gpus = tf.config.list_logical_devices("GPU")
     name = config.strategy
+    if name == "multiworker":
+        if "TF_CONFIG" not in os.environ:
+            raise ConvsuiteError(
+                "runtime.strategy=multiworker needs the TF_CONFIG environment variable describing the cluster "
+                "(see https://www.tensorflow.org/guide/distributed_training#TF_CONFIG)"
+            )
+        # Before anything initialises TF's context (list_logical_devices does): the strategy must
+        # configure collective ops first, else "Collective ops must be configured at program startup".
+        gpus = tf.config.list_physical_devices("GPU")
+        return tf.distribute.MultiWorkerMirroredStrategy(), ("gpu" if gpus else "cpu")
+    gpus = tf.config.list_logical_devices("GPU")
     if name == "auto":
         return (tf.distribute.MirroredStrategy() if len(gpus) > 1 else None), ("gpu" if gpus else "cpu")
     if name == "cpu":
@@ -85,13 +95,6 @@ def _tf_strategy(config: RuntimeConfig):
     if name == "mirrored":
         devices = [d.name for d in gpus] or [d.name for d in tf.config.list_logical_devices("CPU")]
         return tf.distribute.MirroredStrategy(devices), ("gpu" if gpus else "cpu")
-    if name == "multiworker":
-        if "TF_CONFIG" not in os.environ:
-            raise ConvsuiteError(
-                "runtime.strategy=multiworker needs the TF_CONFIG environment variable describing the cluster "
-                "(see https://www.tensorflow.org/guide/distributed_training#TF_CONFIG)"
-            )
-        return tf.distribute.MultiWorkerMirroredStrategy(), ("gpu" if gpus else "cpu")
     if name == "tpu":
         try:
             resolver = tf.distribute.cluster_resolver.TPUClusterResolver()

@@ -214,12 +214,12 @@ def train(
     if skip:
         inputs = training_batches(data.x_train, data.y_train, cfg.batch_size, cfg.seed, start, start + 1, skip)
         model.fit(inputs, initial_epoch=start, epochs=start + 1, steps_per_epoch=per_epoch - skip,
-                  validation_data=validation, callbacks=callbacks, verbose=verbose)
+                  validation_data=validation, callbacks=callbacks, verbose=verbose, shuffle=False)
         start += 1
     if start < cfg.epochs and not model.stop_training:
         inputs = training_batches(data.x_train, data.y_train, cfg.batch_size, cfg.seed, start, cfg.epochs)
         model.fit(inputs, initial_epoch=start, epochs=cfg.epochs, steps_per_epoch=per_epoch,
-                  validation_data=validation, callbacks=callbacks, verbose=verbose)
+                  validation_data=validation, callbacks=callbacks, verbose=verbose, shuffle=False)
     epochs_done = run_state.epoch + 1
     return _finish(experiment, model, data, run_dir, runtime, throughput, epochs_done)
 

@@ -69,7 +69,7 @@ def mcdnn_mnist5k() -> ImageExperiment:
     exp.model = ImageModelConfig(name="mcdnn", column_architecture="ciresan2012",
                                  column_preprocessing=["none", "contrast", "histeq"],
                                  elastic_alpha=6.0, elastic_sigma=5.0, affine_rotation=10.0, affine_scale=0.1)
-    exp.data = ImageDataConfig(dataset="mnist5k", validation_fraction=0.1)
+    exp.data = ImageDataConfig(dataset="mnist5k", pad_to=29, validation_fraction=0.1)  # the paper's 29x29 input
     exp.trainer = TrainerConfig(epochs=30, batch_size=64, learning_rate=1e-3, lr_decay_per_epoch=0.95)
     return exp
 
