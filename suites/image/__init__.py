@@ -19,9 +19,9 @@ _EXPORTS = {
     "ImageDataConfig": "config",
     "EXPERIMENTS": "config",
     "build_model": "train",
-    "train": "train",
-    "evaluate": "train",
-    "bench": "train",
+    "train_experiment": ("train", "train"),
+    "evaluate_run": ("train", "evaluate"),
+    "bench_experiment": ("train", "bench"),
     "logistic_regression_baseline": "train",
     "prepare": "data",
     "fit_images": "data",
@@ -32,9 +32,14 @@ __all__ = sorted(_EXPORTS)
 
 
 def __getattr__(name):
+    # train/evaluate/bench are exported as train_experiment/... because the submodule
+    # ``train`` would otherwise shadow a package attribute of the same name.
     if name not in _EXPORTS:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+    module, attribute = _EXPORTS[name] if isinstance(_EXPORTS[name], tuple) else (_EXPORTS[name], name)
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), attribute)
+    globals()[name] = value
+    return value
 
 
 def __dir__():

@@ -74,12 +74,13 @@ def mcdnn_mnist5k() -> ImageExperiment:
     return exp
 
 
-def lenet5_dataset(name: str, dataset: str, epochs: int, upsample: int = 1) -> ImageExperiment:
+def lenet5_dataset(name: str, dataset: str, epochs: int, upsample: int = 1, batch_size: int = 64) -> ImageExperiment:
     exp = lenet5_fashion()
     exp.name, exp.description = name, f"LeNet-5 on {dataset}"
     exp.data.dataset = dataset
     exp.data.upsample = upsample
     exp.trainer.epochs = epochs
+    exp.trainer.batch_size = batch_size
     return exp
 
 
@@ -102,7 +103,7 @@ def resnet_cifar10() -> ImageExperiment:
 EXPERIMENTS = {
     "lenet5-fashion": lenet5_fashion,
     "lenet5-mnist5k": lambda: lenet5_dataset("lenet5-mnist5k", "mnist5k", 30),
-    "lenet5-digits": lambda: lenet5_dataset("lenet5-digits", "digits", 40, upsample=4),
+    "lenet5-digits": lambda: lenet5_dataset("lenet5-digits", "digits", 30, upsample=4, batch_size=16),
     "lenet5-mnist": lambda: lenet5_dataset("lenet5-mnist", "mnist", 20),
     "mcdnn-fashion": mcdnn_fashion,
     "mcdnn-mnist5k": mcdnn_mnist5k,

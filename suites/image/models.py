@@ -121,26 +121,19 @@ class ElasticDistortion(layers.Layer):
         if not training or (self.alpha == 0 and self.rotation == 0 and self.scale == 0):
             return inputs
         x = ops.cast(inputs, "float32")
-        shape = ops.shape(x)
-        batch, height, width, channels = shape[0], shape[1], shape[2], shape[3]
+        height, width = int(x.shape[1]), int(x.shape[2])
+        batch = ops.shape(x)[0]
         field = keras.random.uniform((batch, height, width, 2), -1.0, 1.0, seed=self.seed_generator)
         field = self._smooth(field) * self.alpha
         angle = keras.random.uniform((batch, 1, 1), -1.0, 1.0, seed=self.seed_generator) * (self.rotation * math.pi / 180)
         zoom = 1.0 + keras.random.uniform((batch, 1, 1), -1.0, 1.0, seed=self.seed_generator) * self.scale
-        rows = ops.cast(ops.arange(height), "float32")
-        cols = ops.cast(ops.arange(width), "float32")
-        cy, cx = (ops.cast(height, "float32") - 1) / 2, (ops.cast(width, "float32") - 1) / 2
-        yy = ops.expand_dims(ops.expand_dims(rows, 1) - cy, 0)  # (1, H, 1)
-        xx = ops.expand_dims(ops.expand_dims(cols, 0) - cx, 0)  # (1, 1, W)
+        cy, cx = (height - 1) / 2, (width - 1) / 2
+        yy = ops.reshape(ops.cast(ops.arange(height), "float32") - cy, (1, height, 1))
+        xx = ops.reshape(ops.cast(ops.arange(width), "float32") - cx, (1, 1, width))
         cos, sin = ops.cos(angle), ops.sin(angle)
         src_y = (cos * yy - sin * xx) / zoom + cy + field[..., 0]
         src_x = (sin * yy + cos * xx) / zoom + cx + field[..., 1]
-        # Sample all channels: coordinates over (batch, y, x, channel).
-        b = ops.cast(ops.arange(batch), "float32")[:, None, None, None]
-        c = ops.cast(ops.arange(channels), "float32")[None, None, None, :]
-        ones = ops.ones((batch, height, width, channels), "float32")
-        coordinates = [b * ones, src_y[..., None] * ones, src_x[..., None] * ones, c * ones]
-        warped = ops.image.map_coordinates(x, coordinates, order=1, fill_mode="constant", fill_value=0.0)
+        warped = bilinear_sample(x, src_y, src_x)
         return ops.cast(warped, inputs.dtype) if inputs.dtype != "float32" else warped
 
     def compute_output_shape(self, input_shape):
@@ -149,6 +142,27 @@ class ElasticDistortion(layers.Layer):
     def get_config(self):
         return {**super().get_config(), "alpha": self.alpha, "sigma": self.sigma, "rotation": self.rotation,
                 "scale": self.scale, "seed": self.seed}
+
+
+def bilinear_sample(images, src_y, src_x):
+    """Sample (batch, H, W, C) images at fractional (batch, H, W) source coordinates;
+    points outside the image read as 0. Works with a dynamic batch size on every backend."""
+    height, width = int(images.shape[1]), int(images.shape[2])
+    flat = ops.reshape(images, (ops.shape(images)[0], height * width, images.shape[3]))
+    zeros = ops.zeros_like(flat, dtype="int32")
+    y0, x0 = ops.floor(src_y), ops.floor(src_x)
+    result = 0.0
+    for dy in (0.0, 1.0):
+        for dx in (0.0, 1.0):
+            yi, xi = y0 + dy, x0 + dx
+            weight = (1.0 - ops.abs(src_y - yi)) * (1.0 - ops.abs(src_x - xi))
+            inside = (yi >= 0) & (yi <= height - 1) & (xi >= 0) & (xi <= width - 1)
+            weight = ops.where(inside, weight, 0.0)
+            index = ops.cast(ops.clip(yi, 0, height - 1) * width + ops.clip(xi, 0, width - 1), "int32")
+            index = ops.reshape(index, (-1, height * width, 1)) + zeros
+            values = ops.take_along_axis(flat, index, axis=1)
+            result = result + values * ops.reshape(weight, (-1, height * width, 1))
+    return ops.reshape(result, ops.shape(images))
 
 
 def mcdnn_column(input_shape=(28, 28, 1), num_classes=10, preprocessing="none", architecture="ciresan2012",

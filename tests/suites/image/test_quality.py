@@ -10,13 +10,13 @@ import json
 import pytest
 
 from convsuite.common.config import apply_overrides
-from convsuite.suites.image import EXPERIMENTS, logistic_regression_baseline, prepare, train
+from convsuite.suites.image import EXPERIMENTS, logistic_regression_baseline, prepare, train_experiment
 
 
 def run(name, tmp_path, *overrides):
     experiment = apply_overrides(EXPERIMENTS[name](), [*overrides, f"trainer.run_dir={tmp_path / name}",
                                                        "trainer.progress=false"])
-    metrics = train(experiment)
+    metrics = train_experiment(experiment)
     data, _ = prepare(experiment)
     baseline = logistic_regression_baseline(data)
     print(json.dumps({"experiment": name, "test_accuracy": metrics["test_accuracy"],
@@ -25,8 +25,8 @@ def run(name, tmp_path, *overrides):
 
 
 def test_lenet5_on_a_fashion_mnist_subset_beats_logistic_regression(tmp_path):
-    metrics, baseline = run("lenet5-fashion", tmp_path, "data.train_subset=6000", "data.test_subset=2000",
-                            "trainer.epochs=8")
+    metrics, baseline = run("lenet5-fashion", tmp_path, "data.train_subset=12000", "data.test_subset=2000",
+                            "trainer.epochs=10")
     assert metrics["test_accuracy"] > baseline
 
 
@@ -39,9 +39,10 @@ def test_mcdnn_columns_on_a_subset_beat_chance_and_their_average_helps(tmp_path)
     assert metrics["test_accuracy"] >= mean_column
 
 
-def test_lenet5_on_upsampled_digits_beats_logistic_regression(tmp_path):
-    metrics, baseline = run("lenet5-digits", tmp_path, "trainer.epochs=25")
-    assert metrics["test_accuracy"] > baseline - 0.005 and metrics["test_accuracy"] > 0.9
+def test_lenet5_on_upsampled_digits_matches_logistic_regression(tmp_path):
+    # On 1,437 8x8 digits a linear model is already at ~0.97: LeNet-5 must match it (chance: 0.1).
+    metrics, baseline = run("lenet5-digits", tmp_path)
+    assert metrics["test_accuracy"] >= baseline - 0.01 and metrics["test_accuracy"] > 0.95
 
 
 @pytest.mark.slow
