@@ -67,23 +67,19 @@ def _array_batches_base():
 
 
 class _ArrayBatches(_array_batches_base()):
-    """The same batches as ``_tf_batches`` for backends without TensorFlow."""
+    """The same batches as ``_tf_batches`` for backends without TensorFlow: every batch of
+    every requested epoch in one sequence, which ``fit`` walks ``steps_per_epoch`` at a time."""
 
     def __init__(self, x, y, orders, batch_size, skip_batches):
         super().__init__()
-        self.x, self.y, self.batch_size = x, y, batch_size
+        self.x, self.y = x, y
         per_epoch = steps_per_epoch(len(y), batch_size)
-        self.batches = [order[i * batch_size : (i + 1) * batch_size] for order in orders for i in range(per_epoch)]
-        self.batches = self.batches[skip_batches:]
-        self.position = 0  # batches already consumed by earlier epochs of this fit call
-        self.per_epoch = per_epoch
+        batches = [order[i * batch_size : (i + 1) * batch_size] for order in orders for i in range(per_epoch)]
+        self.batches = batches[skip_batches:]
 
     def __len__(self):
-        return min(self.per_epoch, len(self.batches) - self.position)
+        return len(self.batches)
 
     def __getitem__(self, index):
-        indices = self.batches[self.position + index]
+        indices = self.batches[index]
         return self.x[indices], self.y[indices]
-
-    def on_epoch_end(self):
-        self.position += self.per_epoch
