@@ -18,7 +18,6 @@ def test_there_is_a_notebook_per_suite_result():
 def test_notebook_executes_in_quick_mode(path, tmp_path, monkeypatch):
     monkeypatch.setenv("CONVSUITE_QUICK", "1")
     monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "3")
-    monkeypatch.setenv("MPLBACKEND", "Agg")
     notebook = nbformat.read(path, as_version=4)
     NotebookClient(notebook, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
     images = [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.get("outputs", [])
