@@ -22,6 +22,7 @@ _EXPORTS = {
     "train_experiment": ("train", "train"),
     "evaluate_run": ("train", "evaluate"),
     "bench_experiment": ("train", "bench"),
+    "predict": "train",
     "logistic_regression_baseline": "train",
     "prepare": "data",
     "fit_images": "data",

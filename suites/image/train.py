@@ -120,6 +120,17 @@ def evaluate(run_dir: str | Path, which: str = "model", experiment: ImageExperim
             **{f"test_{k}": v for k, v in test.items()}, "test_examples": int(len(data.y_test))}
 
 
+def predict(model_or_run_dir, images: np.ndarray, which: str = "model") -> np.ndarray:
+    """Class probabilities for raw images (N, H, W, C) from a model or a run directory,
+    after checking that the images fit the model's input."""
+    model = model_or_run_dir if hasattr(model_or_run_dir, "predict") else load_run_model(model_or_run_dir, which)
+    images = np.asarray(images)
+    if images.ndim == 3 and model.input_shape[-1] == 1:
+        images = images[..., None]
+    check_images(images, model.input_shape[1:])
+    return model.predict(images, verbose=0)
+
+
 def bench(experiment: ImageExperiment, train_batches: int = 30, inference_images: int = 4096) -> dict:
     """Training and inference images/s of the experiment's model on synthetic images."""
     import keras

@@ -95,3 +95,10 @@ def test_bench_reports_training_and_inference_rates():
 def test_list_shows_suites_experiments_and_datasets():
     text = convsuite("list").stdout
     assert "lenet5-fashion" in text and "mcdnn-fashion" in text and "fashion_mnist" in text
+
+
+def test_mixed_bfloat16_training_runs_and_keeps_float32_outputs(tmp_path):
+    result = convsuite("train", "image", *QUICK, "--set", "trainer.epochs=1", "--set", "runtime.precision=mixed_bfloat16",
+                       "--set", f"trainer.run_dir={tmp_path / 'bf16'}", "--json")
+    metrics = json.loads(result.stdout.strip())
+    assert metrics["precision"] == "mixed_bfloat16" and metrics["test_accuracy"] > 0.2

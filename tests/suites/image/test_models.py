@@ -6,12 +6,14 @@ import pytest
 import keras
 
 from convsuite.common.analysis import layer_table
+from convsuite.common.errors import ConvsuiteError
 from convsuite.suites.image import (
     ElasticDistortion,
     ImagePreprocessing,
     lenet5,
     mcdnn_column,
     multi_column,
+    predict,
     small_resnet,
 )
 
@@ -86,3 +88,18 @@ def test_models_save_and_load_with_plain_keras(tmp_path):
         loaded = keras.saving.load_model(path)
         x = np.random.default_rng(1).integers(0, 256, (2, *model.input_shape[1:])).astype(np.float32)
         np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+
+
+def test_predict_rejects_images_that_do_not_fit_the_model():
+    model = lenet5()
+    with pytest.raises(ConvsuiteError, match=r"shape \(28, 28, 1\) does not match the model's input \(32, 32, 1\)"):
+        predict(model, np.zeros((2, 28, 28, 1), np.uint8))
+    with pytest.raises(ConvsuiteError, match=r"shape \(32, 32, 3\) does not match"):
+        predict(model, np.zeros((2, 32, 32, 3), np.uint8))
+    nan_images = np.zeros((2, 32, 32, 1), np.float32)
+    nan_images[0, 3, 3, 0] = np.nan
+    with pytest.raises(ConvsuiteError, match="NaN"):
+        predict(model, nan_images)
+    probabilities = predict(model, np.zeros((2, 32, 32), np.uint8))  # a missing grey channel is added
+    assert probabilities.shape == (2, 10)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
