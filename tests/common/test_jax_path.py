@@ -45,3 +45,17 @@ def test_train_resume_and_evaluate_on_jax_without_tensorflow(tmp_path):
     evaluated = convsuite_without_tensorflow("evaluate", "image", "--checkpoint", str(run_dir), "--json")
     assert evaluated.returncode == 0, evaluated.stderr[-3000:]
     assert json.loads(evaluated.stdout)["test_accuracy"] == metrics["test_accuracy"]
+
+
+def test_jax_data_parallel_over_two_host_devices(tmp_path):
+    """runtime.strategy=mirrored on JAX shards each batch over the devices (keras.distribution.DataParallel)."""
+    env_flags = {"XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
+    args = ["train", "image", "--set", "data.train_subset=400", "--set", "data.test_subset=200",
+            "--set", "trainer.epochs=1", "--set", "trainer.batch_size=50", "--set", "trainer.progress=false",
+            "--set", "runtime.strategy=mirrored", "--set", f"trainer.run_dir={tmp_path / 'dp'}", "--json"]
+    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu", **env_flags}
+    result = subprocess.run([sys.executable, "-c", BLOCK_TENSORFLOW, *args], capture_output=True, text=True,
+                            env=env, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    metrics = json.loads(result.stdout.strip())
+    assert metrics["replicas"] == 2 and metrics["backend"] == "jax" and metrics["test_accuracy"] > 0.2
