@@ -8,6 +8,8 @@ import importlib
 
 _EXPORTS = {
     "lenet5": "models",
+    "ConnectionTableConv2D": "models",
+    "LENET5_C3_TABLE": "models",
     "mcdnn_column": "models",
     "multi_column": "models",
     "small_resnet": "models",

@@ -14,6 +14,7 @@ from convsuite.common.config import DataConfig, Experiment, ModelConfig, Trainer
 class ImageModelConfig(ModelConfig):
     name: str = "lenet5"  # lenet5 | mcdnn | resnet
     activation: str = "tanh"  # lenet5: tanh (LeCun's scaled tanh) or any Keras activation
+    c3_table: bool = True  # lenet5: the paper's sparse S2->C3 connection table (false: full)
     # MCDNN (Ciresan et al. 2012): one column per entry of column_preprocessing.
     column_preprocessing: list[str] = field(default_factory=lambda: ["none", "contrast", "histeq"])
     column_architecture: str = "ciresan2012"  # ciresan2012 | wide

@@ -17,23 +17,69 @@ from convsuite.common.blocks import ConvBNAct, ResidualBlock
 
 # --------------------------------------------------------------------------- LeNet-5
 
-def lenet5(input_shape=(32, 32, 1), num_classes=10, activation="tanh") -> keras.Model:
+# Table I of LeCun et al. 1998: which S2 feature maps each of the 16 C3 maps reads.
+LENET5_C3_TABLE = (
+    (0, 1, 2), (1, 2, 3), (2, 3, 4), (3, 4, 5), (4, 5, 0), (5, 0, 1),
+    (0, 1, 2, 3), (1, 2, 3, 4), (2, 3, 4, 5), (3, 4, 5, 0), (4, 5, 0, 1), (5, 0, 1, 2),
+    (0, 1, 3, 4), (1, 2, 4, 5), (0, 2, 3, 5),
+    (0, 1, 2, 3, 4, 5),
+)
+
+
+@keras.saving.register_keras_serializable(package="convsuite")
+class ConnectionTableConv2D(layers.Conv2D):
+    """A convolution in which output map j reads only the input maps ``table[j]``: LeNet-5's
+    C3 (LeCun et al. 1998, Table I), which breaks symmetry and cuts connections.
+
+    The kernel is multiplied by a fixed 0/1 mask, so unconnected weights stay zero and get
+    no gradient; ``connected_params`` counts the weights that exist in the paper's net.
+    """
+
+    def __init__(self, filters, kernel_size, table, **kwargs):
+        super().__init__(filters, kernel_size, **kwargs)
+        self.table = tuple(tuple(int(i) for i in row) for row in table)
+        if len(self.table) != filters:
+            raise ValueError(f"the connection table has {len(self.table)} rows but the layer has {filters} filters")
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        channels = int(input_shape[-1])
+        mask = [[1.0 if i in row else 0.0 for row in self.table] for i in range(channels)]
+        self.mask = ops.convert_to_tensor(mask, dtype=self.compute_dtype)  # (in, out)
+
+    def convolution_op(self, inputs, kernel):
+        return super().convolution_op(inputs, kernel * ops.cast(self.mask, kernel.dtype))
+
+    @property
+    def connected_params(self) -> int:
+        kernel_area = int(math.prod(self.kernel_size))
+        return sum(len(row) for row in self.table) * kernel_area + (self.filters if self.use_bias else 0)
+
+    def get_config(self):
+        return {**super().get_config(), "table": [list(row) for row in self.table]}
+
+
+def lenet5(input_shape=(32, 32, 1), num_classes=10, activation="tanh", c3_table=True) -> keras.Model:
     """LeNet-5 (LeCun, Bottou, Bengio & Haffner 1998, "Gradient-based learning applied to
     document recognition", Fig. 2): C1 6@5x5, S2 2x2, C3 16@5x5, S4 2x2, C5 120@5x5, F6 84.
 
     Input 32x32: 28x28 images are centred with a 2-pixel border, as in the paper. Pixels are
     mapped to [-0.1, 1.175] (the paper's background/foreground levels). The squashing
-    function is the paper's scaled tanh, 1.7159 tanh(2x/3).
+    function is the paper's scaled tanh, 1.7159 tanh(2x/3). C3 uses the paper's sparse
+    connection table (Table I; ``c3_table=False`` connects every S2 map instead).
     Deviations: S2/S4 are plain average pooling (the paper's subsampling units had a
-    trainable coefficient and bias); C3 is fully connected to S2 (the paper used a sparse
-    connection table); the output is a softmax layer instead of Euclidean RBF units.
+    trainable coefficient and bias); the output is a softmax layer instead of Euclidean
+    RBF units.
     """
     squash = scaled_tanh if activation == "tanh" else activation
     inputs = keras.Input(input_shape, name="image")
     x = layers.Rescaling(1.275 / 255.0, offset=-0.1, name="pixel_levels")(inputs)
     x = layers.Conv2D(6, 5, activation=squash, name="C1")(x)
     x = layers.AveragePooling2D(2, name="S2")(x)
-    x = layers.Conv2D(16, 5, activation=squash, name="C3")(x)
+    if c3_table:
+        x = ConnectionTableConv2D(16, 5, LENET5_C3_TABLE, activation=squash, name="C3")(x)
+    else:
+        x = layers.Conv2D(16, 5, activation=squash, name="C3")(x)
     x = layers.AveragePooling2D(2, name="S4")(x)
     x = layers.Conv2D(120, 5, activation=squash, name="C5")(x)
     x = layers.Flatten(name="flatten")(x)

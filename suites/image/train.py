@@ -30,7 +30,7 @@ def build_model(experiment: ImageExperiment, input_shape, num_classes: int, colu
     """The keras.Model an experiment names (for MCDNN: one column, ``column``)."""
     cfg = experiment.model
     if cfg.name == "lenet5":
-        return models.lenet5(input_shape, num_classes, activation=cfg.activation)
+        return models.lenet5(input_shape, num_classes, activation=cfg.activation, c3_table=cfg.c3_table)
     if cfg.name == "resnet":
         return models.small_resnet(input_shape, num_classes, depth=cfg.resnet_depth, width=cfg.resnet_width)
     if cfg.name == "mcdnn":

@@ -8,6 +8,7 @@ import keras
 from convsuite.common.analysis import layer_table
 from convsuite.common.errors import ConvsuiteError
 from convsuite.suites.image import (
+    LENET5_C3_TABLE,
     ElasticDistortion,
     ImagePreprocessing,
     lenet5,
@@ -18,9 +19,25 @@ from convsuite.suites.image import (
 )
 
 
-def test_lenet5_has_the_papers_layer_sizes_and_61706_parameters():
+def test_lenet5_c3_has_the_papers_1516_connected_parameters_and_zero_unconnected_weights():
     model = lenet5()
-    # C1 156 + C3 2,416 (full connection table) + C5 48,120 + F6 10,164 + output 850
+    c3 = model.get_layer("C3")
+    assert c3.connected_params == 1516  # LeCun et al. 1998, Sec. II-B
+    kernel = keras.ops.convert_to_numpy(c3.kernel)  # (5, 5, 6 inputs, 16 outputs)
+    x = np.random.default_rng(0).normal(size=(1, 14, 14, 6)).astype(np.float32)
+    out = keras.ops.convert_to_numpy(c3(x))
+    for j, row in enumerate(LENET5_C3_TABLE):
+        unconnected = [i for i in range(6) if i not in row]
+        x_changed = x.copy()
+        x_changed[..., unconnected] += 10.0  # inputs map j does not read: no effect on it
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(c3(x_changed))[..., j], out[..., j], atol=1e-5)
+        if unconnected:
+            assert np.abs(kernel[:, :, unconnected, j]).sum() > 0  # stored, but masked out
+
+
+def test_lenet5_has_the_papers_layer_sizes_and_61706_parameters():
+    model = lenet5(c3_table=False)
+    # C1 156 + C3 2,416 (full connection) + C5 48,120 + F6 10,164 + output 850
     assert model.count_params() == 61706
     shapes = {layer.name: tuple(layer.output.shape[1:]) for layer in model.layers if layer.name in ("C1", "S2", "C3", "S4", "C5", "F6")}
     assert shapes == {"C1": (28, 28, 6), "S2": (14, 14, 6), "C3": (10, 10, 16), "S4": (5, 5, 16),
