@@ -10,7 +10,7 @@ import json
 import pytest
 
 from convsuite.common.config import apply_overrides
-from convsuite.suites.image import EXPERIMENTS, logistic_regression_baseline, prepare, train_experiment
+from convsuite.suites.image import EXPERIMENTS, evaluate_run, logistic_regression_baseline, prepare, train_experiment
 
 
 def run(name, tmp_path, *overrides):
@@ -37,6 +37,8 @@ def test_mcdnn_columns_on_a_subset_beat_chance_and_their_average_helps(tmp_path)
     assert min(metrics["column_test_accuracy"]) > 0.5  # chance is 0.1
     mean_column = sum(metrics["column_test_accuracy"]) / 3
     assert metrics["test_accuracy"] >= mean_column
+    evaluated = evaluate_run(tmp_path / "mcdnn-fashion")  # the saved ensemble reloads and scores the same
+    assert evaluated["test_accuracy"] == metrics["test_accuracy"]
 
 
 def test_lenet5_on_upsampled_digits_matches_logistic_regression(tmp_path):
