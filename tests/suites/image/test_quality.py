@@ -25,7 +25,7 @@ def run(name, tmp_path, *overrides):
 
 
 def test_lenet5_on_a_fashion_mnist_subset_beats_logistic_regression(tmp_path):
-    metrics, baseline = run("lenet5-fashion", tmp_path, "data.train_subset=12000", "data.test_subset=2000",
+    metrics, baseline = run("lenet5-fashion", tmp_path, "data.train_subset=20000", "data.test_subset=2000",
                             "trainer.epochs=10")
     assert metrics["test_accuracy"] > baseline
 
