@@ -50,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train (or resume) an experiment; writes a run directory")
     _add_experiment_arguments(train)
     train.add_argument("--fresh", action="store_true",
-                       help="ignore checkpoints in the run directory and start over (default: resume)")
+                       help="delete the run directory's checkpoints and log and start over (default: resume)")
 
     evaluate = commands.add_parser("evaluate", help="test-set metrics of a finished run directory")
     evaluate.add_argument("suite", help="suite name")

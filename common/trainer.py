@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -178,6 +179,9 @@ def train(
 
     _check_config_matches(run_dir, experiment, resume)
     manager = CheckpointManager(run_dir, cfg.keep_checkpoints)
+    if not resume:  # starting over: the old run's checkpoints and log would mix with the new one
+        shutil.rmtree(manager.directory, ignore_errors=True)
+        (run_dir / "log.csv").unlink(missing_ok=True)
     keras.utils.set_random_seed(cfg.seed)
     restored = manager.restore() if resume and manager.exists() else None
     with runtime.scope():

@@ -134,3 +134,10 @@ def test_same_seed_gives_the_same_weights(tmp_path):
     wb = load_run_model(tmp_path / "b").get_weights()
     assert all(np.array_equal(x, y) for x, y in zip(wa, wb))
     assert a["test_accuracy"] == b["test_accuracy"]
+
+
+def test_fresh_start_discards_the_old_checkpoints_and_log(tmp_path):
+    train(experiment(tmp_path, 2), build, digits_data())
+    metrics = train(experiment(tmp_path, 1), build, digits_data(), resume=False)
+    assert metrics["epochs"] == 1
+    assert [int(r["epoch"]) for r in csv.DictReader(open(tmp_path / "log.csv"))] == [0]
