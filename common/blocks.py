@@ -320,9 +320,15 @@ class CausalResidualBlock(layers.Layer):
         else:
             self.residual_kernel = None
 
+    @staticmethod
+    def _effective_kernel(kernel, scale):
+        """Weight normalization: w = g * v / ||v|| per output channel (or v as is)."""
+        if scale is None:
+            return kernel
+        return kernel * (scale / ops.sqrt(ops.sum(ops.square(kernel), axis=(0, 1))))
+
     def _causal_conv(self, x, kernel, scale, bias):
-        if scale is not None:
-            kernel = kernel * (scale / ops.sqrt(ops.sum(ops.square(kernel), axis=(0, 1))))
+        kernel = self._effective_kernel(kernel, scale)
         x = ops.pad(x, [[0, 0], [(self.kernel_size - 1) * self.dilation_rate, 0], [0, 0]])
         return ops.conv(x, kernel, strides=1, padding="valid", dilation_rate=self.dilation_rate) + bias
 
@@ -340,6 +346,32 @@ class CausalResidualBlock(layers.Layer):
         if self.residual_kernel is not None:
             residual = ops.conv(inputs, self.residual_kernel, padding="valid") + self.residual_bias
         return self.activation(x + residual)
+
+    def initial_state(self, batch_size: int, in_channels: int):
+        """Empty streaming caches: the last (k-1)*d inputs of each convolution, all zeros
+        (what the causal padding feeds the first steps)."""
+        history = (self.kernel_size - 1) * self.dilation_rate
+        return (ops.zeros((batch_size, history, in_channels), dtype=self.compute_dtype),
+                ops.zeros((batch_size, history, self.filters), dtype=self.compute_dtype))
+
+    def step(self, x_t, state):
+        """One inference step: x_t (batch, 1, channels) -> (output (batch, 1, filters), new state).
+
+        The convolution runs on [cache, x_t] with 'valid' padding, which yields exactly the
+        output the full causal sequence gives at that step."""
+        outputs, new_state = x_t, []
+        for i, (kernel, scale, bias) in enumerate(((self.kernel1, self.g1, self.bias1),
+                                                   (self.kernel2, self.g2, self.bias2))):
+            window = ops.concatenate([state[i], outputs], axis=1)
+            new_state.append(window[:, 1:])
+            outputs = ops.conv(window, self._effective_kernel(kernel, scale), strides=1, padding="valid", dilation_rate=self.dilation_rate) + bias
+            if self.norms:
+                outputs = self.norms[i](outputs)
+            outputs = self.activation(outputs)
+        residual = x_t
+        if self.residual_kernel is not None:
+            residual = ops.conv(x_t, self.residual_kernel, padding="valid") + self.residual_bias
+        return self.activation(outputs + residual), tuple(new_state)
 
     def compute_output_shape(self, input_shape):
         return (*input_shape[:-1], self.filters)

@@ -15,6 +15,7 @@ from convsuite.common.errors import ConvsuiteError
 
 SUITES = {
     "image": "Image recognition: LeNet-5, multi-column deep nets (MCDNN), CIFAR ResNet",
+    "timeseries": "Time series: TCN/WaveNet forecasting, FCN classification, SR/SR-CNN anomaly detection",
 }
 
 

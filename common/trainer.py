@@ -160,8 +160,12 @@ def train(
     loss="sparse_categorical_crossentropy",
     metrics=("accuracy",),
     resume: bool = True,
+    report: Callable[["keras.Model"], dict] | None = None,  # noqa: F821
 ) -> dict:
-    """Train (or resume) ``experiment``; write the run directory; return the final metrics."""
+    """Train (or resume) ``experiment``; write the run directory; return the final metrics.
+
+    ``report(model)`` adds task-specific numbers (a forecast's MASE against its baselines,
+    say) to the metrics written to ``metrics.json``."""
     import keras
 
     from convsuite.common.runtime import configure
@@ -199,7 +203,7 @@ def train(
     atomic_write_text(run_dir / "config.toml", config_lib.to_toml(experiment))
     if first_epoch >= cfg.epochs or extra.get("stopped_early"):
         print(f"{run_dir} already finished {first_epoch} epochs; evaluating.")
-        return _finish(experiment, model, data, run_dir, runtime, throughput=None, epochs_done=first_epoch)
+        return _finish(experiment, model, data, run_dir, runtime, None, first_epoch, report)
 
     per_epoch = steps_per_epoch(len(data.y_train), cfg.batch_size)
     run_state = RunState(manager, run_dir, cfg, per_epoch, first_epoch, skip, global_step, extra)
@@ -225,7 +229,7 @@ def train(
         model.fit(inputs, initial_epoch=start, epochs=cfg.epochs, steps_per_epoch=per_epoch,
                   validation_data=validation, callbacks=callbacks, verbose=verbose, shuffle=False)
     epochs_done = run_state.epoch + 1
-    return _finish(experiment, model, data, run_dir, runtime, throughput, epochs_done)
+    return _finish(experiment, model, data, run_dir, runtime, throughput, epochs_done, report)
 
 
 def _check_config_matches(run_dir: Path, experiment: Experiment, resume: bool) -> None:
@@ -250,7 +254,7 @@ def evaluate_model(model, x, y, batch_size: int = 256) -> dict:
     return {key: float(value) for key, value in results.items()}
 
 
-def _finish(experiment, model, data, run_dir, runtime, throughput, epochs_done) -> dict:
+def _finish(experiment, model, data, run_dir, runtime, throughput, epochs_done, report=None) -> dict:
     save_model_atomic(model, run_dir / "model.keras")
     test = evaluate_model(model, data.x_test, data.y_test)
     metrics = {
@@ -270,8 +274,22 @@ def _finish(experiment, model, data, run_dir, runtime, throughput, epochs_done) 
     if throughput is not None and throughput.total_seconds:
         metrics["train_seconds"] = round(throughput.total_seconds, 3)
         metrics["train_examples_per_s"] = round(throughput.total_examples / throughput.total_seconds, 1)
+    if report is not None:
+        metrics.update(report(model))
     atomic_write_text(run_dir / "metrics.json", json.dumps(metrics, indent=1))
     return metrics
+
+
+def experiment_from_run(run_dir: str | Path, experiments: dict, default: Callable[[], Experiment]) -> Experiment:
+    """Rebuild the experiment a run directory was trained with: its ``config.toml`` read over
+    the named experiment it started from (``experiments[name]``, else ``default``)."""
+    import tomllib
+
+    path = Path(run_dir) / "config.toml"
+    if not path.exists():
+        raise ConvsuiteError(f"{run_dir} has no config.toml; pass a directory written by `convsuite train`")
+    name = tomllib.loads(path.read_text()).get("name", "")
+    return config_lib.load_toml(path, experiments.get(name, default)())
 
 
 def load_run_model(run_dir: str | Path, which: str = "model"):

@@ -13,5 +13,5 @@ if [ ! -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq dataset-fashion-mnist >/dev/null
 fi
 
-python3 -m pip install -q --disable-pip-version-check -e ".[tf-cpu,image,dev]"
+python3 -m pip install -q --disable-pip-version-check -e ".[tf-cpu,image,timeseries,elecdemand,dev]"
 echo "convsuite installed: $(command -v convsuite)"

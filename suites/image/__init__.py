@@ -4,7 +4,7 @@ Public names load lazily, so reading a config (``convsuite.suites.image.config``
 start Keras: the CLI picks the backend first.
 """
 
-import importlib
+from convsuite.common.lazy import lazy_exports
 
 _EXPORTS = {
     "lenet5": "models",
@@ -31,19 +31,4 @@ _EXPORTS = {
     "check_images": "data",
 }
 
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name):
-    # train/evaluate/bench are exported as train_experiment/... because the submodule
-    # ``train`` would otherwise shadow a package attribute of the same name.
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    module, attribute = _EXPORTS[name] if isinstance(_EXPORTS[name], tuple) else (_EXPORTS[name], name)
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), attribute)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return __all__
+lazy_exports(__name__, _EXPORTS, globals())

@@ -5,12 +5,12 @@ from __future__ import annotations
 import copy
 import json
 import time
-import tomllib
 from pathlib import Path
 
 import numpy as np
 
 from convsuite.common import config as config_lib
+from convsuite.common import trainer as trainer_lib
 from convsuite.common.checkpoint import atomic_write_text, save_model_atomic
 from convsuite.common.errors import ConvsuiteError
 from convsuite.common.trainer import (
@@ -96,12 +96,7 @@ def _with_dataset(metrics: dict, experiment, dataset) -> dict:
 
 def experiment_from_run(run_dir: str | Path) -> ImageExperiment:
     """Rebuild the experiment a run directory was trained with (its config.toml)."""
-    path = Path(run_dir) / "config.toml"
-    if not path.exists():
-        raise ConvsuiteError(f"{run_dir} has no config.toml; pass a directory written by `convsuite train image`")
-    name = tomllib.loads(path.read_text()).get("name", "")
-    base = EXPERIMENTS.get(name, ImageExperiment)()
-    return config_lib.load_toml(path, base)
+    return trainer_lib.experiment_from_run(run_dir, EXPERIMENTS, ImageExperiment)
 
 
 def evaluate(run_dir: str | Path, which: str = "model", experiment: ImageExperiment | None = None) -> dict:

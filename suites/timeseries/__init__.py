@@ -1,0 +1,56 @@
+"""Time series: dilated causal CNN forecasting (TCN / WaveNet, conditional and quantile),
+FCN classification of UCR/UEA sets, Spectral Residual and SR-CNN anomaly detection, and the
+TCN paper's adding and copy-memory tasks.
+
+Public names load lazily, so reading a config (``convsuite.suites.timeseries.config``) does
+not start Keras: the CLI picks the backend first.
+"""
+
+from convsuite.common.lazy import lazy_exports
+
+_EXPORTS = {
+    # models
+    "tcn_forecaster": "models",
+    "tcn_sequence_model": "models",
+    "fcn_classifier": "models",
+    "receptive_field": "models",
+    "ForecastHead": "models",
+    "PinballLoss": "models",
+    "StreamingForecaster": "models",
+    # anomaly detection
+    "spectral_residual": "anomaly",
+    "sr_scores": "anomaly",
+    "srcnn": "anomaly",
+    "srcnn_scores": "anomaly",
+    "inject_anomalies": "anomaly",
+    "point_f1": "anomaly",
+    "adjusted_f1": "anomaly",
+    "choose_threshold": "anomaly",
+    # data
+    "Series": "data",
+    "load_series": "data",
+    "read_table": "data",
+    "load_ucr": "data",
+    "make_forecast_windows": "data",
+    "with_calendar_features": "data",
+    "adding_problem": "data",
+    "copy_memory": "data",
+    # baselines
+    "seasonal_naive": "baselines",
+    "LinearAR": "baselines",
+    "mase": "baselines",
+    "nearest_neighbour_accuracy": "baselines",
+    # config and training
+    "TimeSeriesExperiment": "config",
+    "TimeSeriesModelConfig": "config",
+    "TimeSeriesDataConfig": "config",
+    "EXPERIMENTS": "config",
+    "build_model": "train",
+    "forecast": "train",
+    "recursive_forecast": "train",
+    "train_experiment": ("train", "train"),
+    "evaluate_run": ("train", "evaluate"),
+    "bench_experiment": ("train", "bench"),
+}
+
+lazy_exports(__name__, _EXPORTS, globals())
