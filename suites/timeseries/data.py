@@ -406,6 +406,22 @@ def with_calendar_features(series: Series) -> Series:
                   series.timestamps, series.period, series.source)
 
 
+def with_leads(series: Series, columns, lead: int) -> Series:
+    """Append ``<column>_lead<lead>``: the column's value ``lead`` steps later, for covariates
+    known in advance (a calendar, a holiday flag). The last ``lead`` rows repeat the final
+    value; no forecast window reads them, since its targets end inside the series."""
+    columns = [columns] if isinstance(columns, str) else list(columns)
+    if not columns:
+        return series
+    if lead < 1:
+        raise ConvsuiteError(f"a lead of {lead} steps makes no sense; the horizon must be >= 1")
+    indices = [series.column(c) for c in columns]
+    led = np.concatenate([series.values[lead:, indices], np.repeat(series.values[-1:, indices], min(lead, len(series.values)), axis=0)])
+    names = [f"{c}_lead{lead}" for c in columns]
+    return Series(series.name, np.concatenate([series.values, led[: len(series.values)]], axis=1),
+                  [*series.columns, *names], series.timestamps, series.period, series.source)
+
+
 # --------------------------------------------------------------------------- forecast windows
 
 SPLITS = ("train", "val", "test")

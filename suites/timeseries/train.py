@@ -85,6 +85,15 @@ def train(experiment: TimeSeriesExperiment, resume: bool = True) -> dict:
 
 # --------------------------------------------------------------------------- forecasting
 
+def model_covariates(experiment: TimeSeriesExperiment) -> list[str]:
+    """The input channels after the target: covariates, their leads, calendar features."""
+    d = experiment.data
+    if d.target in d.known_future:
+        raise ConvsuiteError(f"data.known_future names the target {d.target!r}; a forecast cannot see the future target")
+    return [*d.covariates, *(f"{c}_lead{d.horizon}" for c in d.known_future),
+            *(data_lib.CALENDAR_COLUMNS if d.calendar_features else ())]
+
+
 def forecast_context(experiment: TimeSeriesExperiment) -> int:
     """Past steps one forecast can see: the receptive field, or the highway's lags if longer."""
     from convsuite.suites.timeseries.models import receptive_field
@@ -104,7 +113,7 @@ def prepare_forecast(experiment: TimeSeriesExperiment, length: int = 0) -> data_
             f"highway included), so the last forecast would see zero padding; raise data.input_length to >= {context} "
             "or use fewer dilations / a shorter highway")
     series = load_forecast_series(experiment)
-    covariates = [*d.covariates, *(data_lib.CALENDAR_COLUMNS if d.calendar_features else ())]
+    covariates = model_covariates(experiment)
     return data_lib.make_forecast_windows(series, d.target, covariates, length or d.input_length, d.horizon,
                                           d.validation_fraction, d.test_fraction, d.stride, d.eval_stride)
 
@@ -203,6 +212,7 @@ def load_forecast_series(experiment: TimeSeriesExperiment) -> data_lib.Series:
     d = experiment.data
     series = data_lib.load_series(d.dataset, d.data_dir, fill=d.fill, timestamp_column=d.timestamp_column,
                                   frequency=d.frequency)
+    series = data_lib.with_leads(series, d.known_future, d.horizon)
     return data_lib.with_calendar_features(series) if d.calendar_features else series
 
 
@@ -504,7 +514,7 @@ def _compile_if_needed(model, loss, metrics):
 def _bench_inputs(experiment, n: int, rng):
     d = experiment.data
     if d.task == "forecast":
-        c = 1 + len(d.covariates) + (len(data_lib.CALENDAR_COLUMNS) if d.calendar_features else 0)
+        c = 1 + len(model_covariates(experiment))
         horizon = 1 if d.forecast == "recursive" else d.horizon
         x = rng.normal(size=(n, d.input_length, c)).astype(np.float32)
         y = rng.normal(size=(n, d.input_length, horizon)).astype(np.float32)

@@ -11,7 +11,8 @@ NOTEBOOKS = sorted((Path(__file__).parents[2] / "notebooks").glob("*.ipynb"))
 
 
 def test_there_is_a_notebook_per_suite_result():
-    assert any(path.name.startswith("image_") for path in NOTEBOOKS)
+    for suite in ("image_", "timeseries_"):
+        assert any(path.name.startswith(suite) for path in NOTEBOOKS), suite
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

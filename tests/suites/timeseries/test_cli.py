@@ -41,6 +41,7 @@ def test_bench_timeseries_reports_samples_per_second():
     (["--set", "data.input_length=64"], "receptive field"),
     (["--set", "data.fill=guess"], "data.fill must be one of"),
     (["--set", "data.target=Price"], "no column 'Price'"),
+    (["--set", 'data.known_future=["Demand"]'], "cannot see the future target"),
 ])
 def test_bad_settings_are_one_line_errors(args, message):
     result = convsuite("train", "timeseries", *args, check=False)

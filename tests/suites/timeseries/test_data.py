@@ -173,7 +173,7 @@ def test_series_too_short_for_a_window_names_the_lengths():
     series = Series("s", np.random.default_rng(0).normal(size=(1000, 1)).astype(np.float32), ["y"], None, 1, "t")
     with pytest.raises(ConvsuiteError, match=r"test segment .* has 200 steps \(20% of 1000\) .* 336 \+ 48 = 384; .*raise data.test_fraction"):
         make_forecast_windows(series, "y", input_length=336, horizon=48, val_fraction=0.0)
-    with pytest.raises(ConvsuiteError, match=r"train segment .* has 350 steps .*lower data.val_fraction"):
+    with pytest.raises(ConvsuiteError, match=r"train segment .* has 350 steps .*lower data.validation_fraction"):
         make_forecast_windows(Series("s", series.values[:500], ["y"], None, 1, "t"), "y", input_length=336, horizon=48)
     with pytest.raises(ConvsuiteError, match="horizon=0"):
         make_forecast_windows(series, "y", input_length=10, horizon=0)
@@ -460,3 +460,17 @@ def test_data_module_does_not_import_keras():
 
     code = "import sys, convsuite.suites.timeseries.data; print('keras' in sys.modules or 'tensorflow' in sys.modules or 'pandas' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
+
+
+def test_known_future_covariates_are_led_by_the_horizon_and_targets_are_not():
+    from convsuite.suites.timeseries.data import Series, with_leads
+
+    values = np.stack([np.arange(10.0), np.arange(10.0) * 10], axis=1).astype(np.float32)
+    series = Series("toy", values, ["y", "flag"], None, 1, "test")
+    led = with_leads(series, ["flag"], 3)
+    assert led.columns == ["y", "flag", "flag_lead3"]
+    np.testing.assert_array_equal(led.values[:7, 2], values[3:, 1])
+    np.testing.assert_array_equal(led.values[7:, 2], [90.0, 90.0, 90.0])  # the tail no window reads
+    np.testing.assert_array_equal(led.values[:, :2], values)
+    with pytest.raises(ConvsuiteError, match="no column"):
+        with_leads(series, ["holiday"], 3)
