@@ -111,7 +111,7 @@ def classify_ucr() -> TimeSeriesExperiment:
     exp = TimeSeriesExperiment(name="classify-ucr",
                                description="FCN (Wang et al. 2017) on UCR sets bundled with aeon")
     exp.model = TimeSeriesModelConfig(name="fcn")
-    exp.data = TimeSeriesDataConfig(task="classify", dataset="GunPoint,ArrowHead,ItalyPowerDemand,BasicMotions",
+    exp.data = TimeSeriesDataConfig(task="classify", dataset="BasicMotions,JapaneseVowels,OSULeaf,ItalyPowerDemand",
                                     target="", covariates=[], validation_fraction=0.0)
     # The paper: Adam 1e-3, batch min(N/10, 16), 2,000 epochs, lr halved on plateaus of the training loss.
     exp.trainer = TrainerConfig(epochs=300, batch_size=16, learning_rate=1e-3, lr_decay_per_epoch=0.995,
