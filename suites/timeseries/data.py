@@ -475,11 +475,13 @@ class ForecastWindows:
 
 
 def make_forecast_windows(series: Series, target: str, covariates=(), input_length=336, horizon=48,
-                          val_fraction=0.1, test_fraction=0.2, stride=1, eval_stride=None) -> ForecastWindows:
+                          val_fraction=0.1, test_fraction=0.2, stride=1, eval_stride=None,
+                          splits=SPLITS) -> ForecastWindows:
     """Cut train/val/test windows so that no input or target crosses a segment boundary.
 
     The scaler (mean/std per column) is fitted on the training segment only. Channel 0 of x is
-    the target, then the covariates in the order given.
+    the target, then the covariates in the order given. Splits left out of ``splits`` get no
+    windows (and need not be long enough for one).
     """
     eval_stride = stride if eval_stride is None else eval_stride
     for label, number in (("input_length", input_length), ("horizon", horizon), ("stride", stride), ("eval_stride", eval_stride)):
@@ -505,7 +507,7 @@ def make_forecast_windows(series: Series, target: str, covariates=(), input_leng
     fractions = {"train": 1 - val_fraction - test_fraction, "val": val_fraction, "test": test_fraction}
     span = input_length + horizon
     for split, (start, stop) in segments.items():
-        if (split == "train" or fractions[split] > 0) and stop - start < span:
+        if split in splits and (split == "train" or fractions[split] > 0) and stop - start < span:
             fix = "lower data.validation_fraction or data.test_fraction" if split == "train" else ("raise data.validation_fraction" if split == "val" else "raise data.test_fraction")
             raise ConvsuiteError(f"the {split} segment of {series.name!r} has {stop - start} steps ({fractions[split]:.0%} of {total}) "
                                  f"but one window needs input_length + horizon = {input_length} + {horizon} = {span}; "
@@ -521,7 +523,7 @@ def make_forecast_windows(series: Series, target: str, covariates=(), input_leng
 
     def windows(split: str, step: int):
         start, stop = segments[split]
-        starts = np.arange(start, stop - span + 1, step, dtype=np.int64)
+        starts = np.arange(start, stop - span + 1 if split in splits else start, step, dtype=np.int64)
         x = np.ascontiguousarray(inputs[starts].transpose(0, 2, 1))
         y = futures[starts[:, None] + offsets[None, :]]
         return x, y, starts

@@ -102,7 +102,8 @@ def forecast_context(experiment: TimeSeriesExperiment) -> int:
     return max(receptive_field(m.kernel_size, m.dilations, m.stacks), m.highway)
 
 
-def prepare_forecast(experiment: TimeSeriesExperiment, length: int = 0) -> data_lib.ForecastWindows:
+def prepare_forecast(experiment: TimeSeriesExperiment, length: int = 0,
+                     splits=data_lib.SPLITS) -> data_lib.ForecastWindows:
     """Load the series and cut time-ordered train/val/test windows of ``length`` steps
     (default data.input_length), scaled with statistics of the training segment only."""
     d = experiment.data
@@ -115,7 +116,7 @@ def prepare_forecast(experiment: TimeSeriesExperiment, length: int = 0) -> data_
     series = load_forecast_series(experiment)
     covariates = model_covariates(experiment)
     return data_lib.make_forecast_windows(series, d.target, covariates, length or d.input_length, d.horizon,
-                                          d.validation_fraction, d.test_fraction, d.stride, d.eval_stride)
+                                          d.validation_fraction, d.test_fraction, d.stride, d.eval_stride, splits)
 
 
 def _forecast_training_data(windows, experiment) -> SupervisedData:
@@ -126,7 +127,7 @@ def _forecast_training_data(windows, experiment) -> SupervisedData:
     if d.train_length and d.train_length != d.input_length:
         if d.train_length < d.input_length:
             raise ConvsuiteError(f"data.train_length={d.train_length} must be 0 or >= data.input_length={d.input_length}")
-        longer = prepare_forecast(experiment, d.train_length)
+        longer = prepare_forecast(experiment, d.train_length, splits=("train",))
         x_train, y_train = longer.x_train, longer.y_train
     keep = slice(0, 1) if d.forecast == "recursive" else slice(None)  # a one-step model: the first horizon only
     return SupervisedData(x_train, y_train[..., keep], windows.x_val, windows.y_val[..., keep],

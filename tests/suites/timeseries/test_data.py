@@ -474,3 +474,14 @@ def test_known_future_covariates_are_led_by_the_horizon_and_targets_are_not():
     np.testing.assert_array_equal(led.values[:, :2], values)
     with pytest.raises(ConvsuiteError, match="no column"):
         with_leads(series, ["holiday"], 3)
+
+
+def test_training_only_windows_need_no_room_in_validation_or_test():
+    values = np.sin(np.arange(600) / 5.0)[:, None].astype(np.float32)
+    series = data.Series("s", values, ["y"], None, 1, "test")
+    with pytest.raises(ConvsuiteError, match="val segment"):
+        make_forecast_windows(series, "y", input_length=100, horizon=10, val_fraction=0.1, test_fraction=0.1)
+    windows = make_forecast_windows(series, "y", input_length=100, horizon=10, val_fraction=0.1, test_fraction=0.1,
+                                    splits=("train",))
+    assert len(windows.x_train) > 0 and len(windows.x_val) == 0 and len(windows.x_test) == 0
+    assert windows.segments["train"] == (0, 480)

@@ -181,3 +181,12 @@ def test_an_interrupted_copy_run_resumes_from_its_checkpoint(tmp_path, capsys):
     assert metrics["epochs"] == 2
     log = (tmp_path / "copy" / "log.csv").read_text().strip().splitlines()
     assert [line.split(",")[0] for line in log[1:]] == ["0", "1"]
+
+
+def test_co2_experiment_fills_its_missing_weeks_and_beats_seasonal_naive(tmp_path):
+    exp = EXPERIMENTS["forecast-co2"]()  # 59 missing weeks, interpolated by data.fill
+    exp.trainer.epochs, exp.trainer.progress = 5, False
+    exp.trainer.run_dir = str(tmp_path / "co2")
+    metrics = ts_train.train(exp, resume=False)
+    assert metrics["test_origins"] > 50
+    assert metrics["test_mase"] < metrics["test_seasonal_naive_mase"]  # a trend the naive forecast cannot follow
