@@ -112,7 +112,7 @@ def train_multiworker(experiment, build_model, data, runtime, *, loss="sparse_ca
 
     n = len(data.y_train)
     per_epoch = steps_per_epoch(n, cfg.batch_size)
-    dataset = training_batches(data.x_train, data.y_train, cfg.batch_size, cfg.seed, 0, cfg.epochs)
+    dataset = training_batches(data.x_train, data.y_train, cfg.batch_size, cfg.seed, 0, cfg.epochs, decode=data.decode)
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
     batches = iter(strategy.experimental_distribute_dataset(dataset.with_options(options)))
@@ -183,19 +183,19 @@ def train_multiworker(experiment, build_model, data, runtime, *, loss="sparse_ca
     # The caller's build_model has registered any custom layers in this process already.
     plain = keras.saving.load_model(run_dir / "model.keras", compile=False)
     plain.compile(loss=loss, metrics=list(metrics))
-    metrics_out.update(_evaluate(plain, data.x_test, data.y_test, "test"))
+    metrics_out.update(_evaluate(plain, data.x_test, data.y_test, "test", data.decode))
     if len(data.y_val):
-        metrics_out.update(_evaluate(plain, data.x_val, data.y_val, "val"))
+        metrics_out.update(_evaluate(plain, data.x_val, data.y_val, "val", data.decode))
     atomic_write_text(run_dir / "config.toml", config_lib.to_toml(experiment))
     atomic_write_text(run_dir / "log.csv", "\n".join(log_lines) + "\n")
     atomic_write_text(run_dir / "metrics.json", json.dumps(metrics_out, indent=1))
     return metrics_out
 
 
-def _evaluate(model, x, y, prefix: str) -> dict:
+def _evaluate(model, x, y, prefix: str, decode=None) -> dict:
     from convsuite.common.trainer import evaluate_model
 
-    return {f"{prefix}_{key}": value for key, value in evaluate_model(model, x, y).items()}
+    return {f"{prefix}_{key}": value for key, value in evaluate_model(model, x, y, decode=decode).items()}
 
 
 def tf_config_for(ports: list[int], index: int, host: str = "127.0.0.1") -> str:

@@ -5,6 +5,10 @@ epoch ``e``, batch ``b`` sees exactly the batches an uninterrupted run would hav
 With TensorFlow present the batches come from tf.data (the fast path on CPU); without it
 (the JAX GPU machine) from a ``keras.utils.PyDataset``. Arrays stay in their stored dtype
 (uint8 images) until the model casts them, which keeps host-to-device traffic small.
+
+``decode`` turns a batch of stored examples into model inputs on the way (bit-packed Go
+planes are kept 8x smaller in memory and unpacked per batch): a callable on a numpy batch
+with ``shape`` (one decoded example) and ``dtype`` attributes, see ``BatchDecoder``.
 """
 
 from __future__ import annotations
@@ -29,24 +33,48 @@ def tensorflow_available() -> bool:
     return keras.backend.backend() == "tensorflow" and importlib.util.find_spec("tensorflow") is not None
 
 
-def training_batches(x, y, batch_size: int, seed: int, first_epoch: int, last_epoch: int, skip_batches: int = 0):
+class BatchDecoder:
+    """A per-batch transform of stored examples into model inputs, for ``decode=``."""
+
+    shape: tuple  # one decoded example
+    dtype: str
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+
+def training_batches(x, y, batch_size: int, seed: int, first_epoch: int, last_epoch: int, skip_batches: int = 0,
+                     decode: BatchDecoder | None = None):
     """Batches for epochs [first_epoch, last_epoch), shuffled per epoch, skipping the first
     ``skip_batches`` of the first epoch. Returns an object ``model.fit`` accepts."""
     orders = np.stack([epoch_order(seed, e, len(y)) for e in range(first_epoch, last_epoch)])
     if tensorflow_available():
-        return _tf_batches(x, y, orders, batch_size, skip_batches)
-    return _ArrayBatches(x, y, orders, batch_size, skip_batches)
+        return _tf_batches(x, y, orders, batch_size, skip_batches, decode)
+    return _ArrayBatches(x, y, orders, batch_size, skip_batches, decode)
 
 
-def evaluation_batches(x, y, batch_size: int):
+def evaluation_batches(x, y, batch_size: int, decode: BatchDecoder | None = None):
     if tensorflow_available():
         import tensorflow as tf
 
-        return tf.data.Dataset.from_tensor_slices((x, y)).batch(batch_size).prefetch(tf.data.AUTOTUNE)
-    return _ArrayBatches(x, y, np.arange(len(y))[None], batch_size, 0)
+        batches = tf.data.Dataset.from_tensor_slices((x, y)).batch(batch_size)
+        if decode is not None:
+            batches = batches.map(_tf_decoder(decode), num_parallel_calls=tf.data.AUTOTUNE)
+        return batches.prefetch(tf.data.AUTOTUNE)
+    return _ArrayBatches(x, y, np.arange(len(y))[None], batch_size, 0, decode)
 
 
-def _tf_batches(x, y, orders, batch_size, skip_batches):
+def _tf_decoder(decode: BatchDecoder):
+    import tensorflow as tf
+
+    def decode_batch(x, y):
+        decoded = tf.numpy_function(decode, [x], tf.as_dtype(decode.dtype), stateful=False)
+        return tf.ensure_shape(decoded, (None, *decode.shape)), y
+
+    return decode_batch
+
+
+def _tf_batches(x, y, orders, batch_size, skip_batches, decode=None):
     import tensorflow as tf
 
     x_tensor = tf.constant(x)
@@ -57,7 +85,10 @@ def _tf_batches(x, y, orders, batch_size, skip_batches):
 
     epochs = tf.data.Dataset.from_tensor_slices(orders)
     batches = epochs.flat_map(lambda order: tf.data.Dataset.from_tensor_slices(order).batch(batch_size))
-    return batches.skip(skip_batches).map(gather, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+    batches = batches.skip(skip_batches).map(gather, num_parallel_calls=tf.data.AUTOTUNE)
+    if decode is not None:
+        batches = batches.map(_tf_decoder(decode), num_parallel_calls=tf.data.AUTOTUNE)
+    return batches.prefetch(tf.data.AUTOTUNE)
 
 
 def _array_batches_base():
@@ -70,9 +101,9 @@ class _ArrayBatches(_array_batches_base()):
     """The same batches as ``_tf_batches`` for backends without TensorFlow: every batch of
     every requested epoch in one sequence, which ``fit`` walks ``steps_per_epoch`` at a time."""
 
-    def __init__(self, x, y, orders, batch_size, skip_batches):
+    def __init__(self, x, y, orders, batch_size, skip_batches, decode=None):
         super().__init__()
-        self.x, self.y = x, y
+        self.x, self.y, self.decode = x, y, decode
         per_epoch = steps_per_epoch(len(y), batch_size)
         batches = [order[i * batch_size : (i + 1) * batch_size] for order in orders for i in range(per_epoch)]
         self.batches = batches[skip_batches:]
@@ -82,4 +113,5 @@ class _ArrayBatches(_array_batches_base()):
 
     def __getitem__(self, index):
         indices = self.batches[index]
-        return self.x[indices], self.y[indices]
+        x = self.x[indices]
+        return (self.decode(x) if self.decode is not None else x), self.y[indices]

@@ -28,12 +28,15 @@ from convsuite.common.checkpoint import (
 )
 from convsuite.common.config import Experiment
 from convsuite.common.errors import ConvsuiteError
-from convsuite.common.inputs import evaluation_batches, steps_per_epoch, training_batches
+from convsuite.common.inputs import BatchDecoder, evaluation_batches, steps_per_epoch, training_batches
 
 
 @dataclass
 class SupervisedData:
-    """Arrays ready for the model: training, validation (may be empty) and test splits."""
+    """Arrays ready for the model: training, validation (may be empty) and test splits.
+
+    With ``decode`` the x arrays hold a compact stored form that each batch is decoded from
+    (see ``common.inputs.BatchDecoder``)."""
 
     x_train: np.ndarray
     y_train: np.ndarray
@@ -41,6 +44,7 @@ class SupervisedData:
     y_val: np.ndarray
     x_test: np.ndarray
     y_test: np.ndarray
+    decode: BatchDecoder | None = None
 
 
 def split_validation(x, y, fraction: float, seed: int):
@@ -214,18 +218,21 @@ def train(
         callbacks.insert(0, keras.callbacks.LearningRateScheduler(lambda epoch: base * decay**epoch))
     if runtime.backend == "tensorflow":
         callbacks.append(keras.callbacks.TensorBoard(log_dir=str(run_dir / "tensorboard"), update_freq="epoch"))
-    validation = (evaluation_batches(data.x_val, data.y_val, cfg.batch_size) if len(data.y_val) else None)
+    validation = (evaluation_batches(data.x_val, data.y_val, cfg.batch_size, data.decode) if len(data.y_val)
+                  else None)
     verbose = 1 if cfg.progress else 2
 
     # A mid-epoch resume first finishes the interrupted epoch, then runs the rest as usual.
     start = first_epoch
     if skip:
-        inputs = training_batches(data.x_train, data.y_train, cfg.batch_size, cfg.seed, start, start + 1, skip)
+        inputs = training_batches(data.x_train, data.y_train, cfg.batch_size, cfg.seed, start, start + 1, skip,
+                                  decode=data.decode)
         model.fit(inputs, initial_epoch=start, epochs=start + 1, steps_per_epoch=per_epoch - skip,
                   validation_data=validation, callbacks=callbacks, verbose=verbose, shuffle=False)
         start += 1
     if start < cfg.epochs and not model.stop_training:
-        inputs = training_batches(data.x_train, data.y_train, cfg.batch_size, cfg.seed, start, cfg.epochs)
+        inputs = training_batches(data.x_train, data.y_train, cfg.batch_size, cfg.seed, start, cfg.epochs,
+                                  decode=data.decode)
         model.fit(inputs, initial_epoch=start, epochs=cfg.epochs, steps_per_epoch=per_epoch,
                   validation_data=validation, callbacks=callbacks, verbose=verbose, shuffle=False)
     epochs_done = run_state.epoch + 1
@@ -249,14 +256,14 @@ def _check_config_matches(run_dir: Path, experiment: Experiment, resume: bool) -
             )
 
 
-def evaluate_model(model, x, y, batch_size: int = 256) -> dict:
-    results = model.evaluate(evaluation_batches(x, y, batch_size), verbose=0, return_dict=True)
+def evaluate_model(model, x, y, batch_size: int = 256, decode: BatchDecoder | None = None) -> dict:
+    results = model.evaluate(evaluation_batches(x, y, batch_size, decode), verbose=0, return_dict=True)
     return {key: float(value) for key, value in results.items()}
 
 
 def _finish(experiment, model, data, run_dir, runtime, throughput, epochs_done, report=None) -> dict:
     save_model_atomic(model, run_dir / "model.keras")
-    test = evaluate_model(model, data.x_test, data.y_test)
+    test = evaluate_model(model, data.x_test, data.y_test, decode=data.decode)
     metrics = {
         "experiment": experiment.name,
         "suite": experiment.suite,
@@ -270,7 +277,8 @@ def _finish(experiment, model, data, run_dir, runtime, throughput, epochs_done, 
         "test_examples": int(len(data.y_test)),
     }
     if len(data.y_val):
-        metrics.update({f"val_{k}": v for k, v in evaluate_model(model, data.x_val, data.y_val).items()})
+        metrics.update({f"val_{k}": v for k, v in evaluate_model(model, data.x_val, data.y_val,
+                                                                          decode=data.decode).items()})
     if throughput is not None and throughput.total_seconds:
         metrics["train_seconds"] = round(throughput.total_seconds, 3)
         metrics["train_examples_per_s"] = round(throughput.total_examples / throughput.total_seconds, 1)
