@@ -22,6 +22,9 @@ EPILOG = """examples:
   convsuite train image --config my.toml --set runtime.backend=jax --json
   convsuite evaluate image --checkpoint runs/lenet5-fashion
   convsuite bench image --set runtime.precision=mixed_bfloat16
+  convsuite train go                                      # policy net on 9x9 GNU Go self-play (offline)
+  convsuite go gtp --checkpoint runs/maddison-gnugo9      # a GTP engine for GoGui / Sabaki
+  convsuite go match --checkpoint runs/maddison-gnugo9 --opponent "gnugo --mode gtp --level 10" --games 20
 """
 
 
@@ -62,6 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = commands.add_parser("bench", help="training and inference throughput on the active backend/device")
     _add_experiment_arguments(bench)
+
+    for suite in registry.DOMAIN_COMMANDS:
+        module = registry.domain_module(suite)
+        module.add_arguments(commands.add_parser(suite, help=module.HELP, description=module.HELP))
     return parser
 
 
@@ -133,6 +140,8 @@ def run(argv: list[str] | None = None) -> int:
     if args.command == "list":
         _list(args)
         return 0
+    if args.command in registry.DOMAIN_COMMANDS:
+        return registry.domain_module(args.command).run(args)
     if args.command == "evaluate":
         registry._check(args.suite)
         start_keras(_backend_for(args))

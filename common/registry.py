@@ -16,6 +16,13 @@ from convsuite.common.errors import ConvsuiteError
 SUITES = {
     "image": "Image recognition: LeNet-5, multi-column deep nets (MCDNN), CIFAR ResNet",
     "timeseries": "Time series: TCN/WaveNet forecasting, FCN classification, SR/SR-CNN anomaly detection",
+    "go": "Go: rules engine, SGF, Clark & Storkey / Maddison policy nets, value net, GTP play against GNU Go",
+}
+
+# Suites with commands of their own (`convsuite go gtp ...`): a module with HELP,
+# add_arguments(parser) and run(args). Importing it must not start Keras.
+DOMAIN_COMMANDS = {
+    "go": "convsuite.suites.go.commands",
 }
 
 
@@ -32,6 +39,10 @@ def config_module(name: str) -> ModuleType:
 def train_module(name: str) -> ModuleType:
     _check(name)
     return importlib.import_module(f"convsuite.suites.{name}.train")
+
+
+def domain_module(name: str) -> ModuleType:
+    return importlib.import_module(DOMAIN_COMMANDS[name])
 
 
 def experiment_names(name: str) -> list[str]:
