@@ -12,26 +12,12 @@ the receptive-field table of the forecaster, and trains a quantile forecaster on
 
 from __future__ import annotations
 
-import argparse
-import os
-import tempfile
-import time
 from pathlib import Path
 
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from notebook_builder import NotebookBuilder
 
-NOTEBOOK = Path(__file__).resolve().parent / "timeseries_tcn.ipynb"
-
-CELLS: list[tuple[str, str]] = []
-
-
-def md(text: str) -> None:
-    CELLS.append(("markdown", text.strip("\n")))
-
-
-def code(text: str) -> None:
-    CELLS.append(("code", text.strip("\n")))
+BUILDER = NotebookBuilder(Path(__file__).resolve().parent / "timeseries_tcn.ipynb")
+md, code = BUILDER.md, BUILDER.code
 
 
 # --------------------------------------------------------------------------- intro
@@ -401,47 +387,5 @@ assert difference.max() < 1e-3 and forecast["test_quantile_crossings"] == 0
 """)
 
 
-# --------------------------------------------------------------------------- writing / executing
-
-def build() -> nbformat.NotebookNode:
-    notebook = new_notebook()
-    for index, (kind, source) in enumerate(CELLS):
-        cell = new_markdown_cell(source) if kind == "markdown" else new_code_cell(source)
-        cell["id"] = f"cell-{index:02d}"  # stable ids keep regenerated notebooks diff-friendly
-        notebook.cells.append(cell)
-    notebook.metadata = {
-        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-        "language_info": {"name": "python", "pygments_lexer": "ipython3", "file_extension": ".py",
-                          "mimetype": "text/x-python", "codemirror_mode": {"name": "ipython", "version": 3},
-                          "nbconvert_exporter": "python"},
-    }
-    return notebook
-
-
-def execute(notebook: nbformat.NotebookNode) -> float:
-    """Run the notebook in quick mode in a temporary working directory; return its seconds."""
-    from nbclient import NotebookClient
-
-    os.environ["CONVSUITE_QUICK"] = "1"
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    with tempfile.TemporaryDirectory(prefix="convsuite-nb-exec-") as cwd:
-        start = time.perf_counter()
-        NotebookClient(notebook, timeout=900, kernel_name="python3", resources={"metadata": {"path": cwd}}).execute()
-        return time.perf_counter() - start
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--execute", action="store_true", help="run it in quick mode and save the outputs")
-    args = parser.parse_args()
-    notebook = build()
-    nbformat.validate(notebook)
-    if args.execute:
-        seconds = execute(notebook)
-        print(f"executed in quick mode in {seconds:.0f} s")
-    nbformat.write(notebook, NOTEBOOK)
-    print(f"wrote {NOTEBOOK}")
-
-
 if __name__ == "__main__":
-    main()
+    BUILDER.main(__doc__)
