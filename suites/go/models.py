@@ -167,12 +167,16 @@ def value_net(board_size: int = 19, num_planes: int = 28, depth: int = 12, filte
     """An AlphaGo-style value network (Silver et al. 2016, "Mastering the game of Go with deep
     neural networks and tree search", Methods: the policy trunk, then a 1x1 convolution, a
     256-unit ReLU layer and a tanh unit): the expected game result in [-1, 1] for the player
-    to move. Trained with mean squared error on the recorded result, one position per game
+    to move. Deviation: the 1x1 convolution is batch-normalized (as in the AlphaGo Zero value
+    head, Silver et al. 2017), which keeps its single ReLU channel from dying. Trained with mean squared error on the recorded result, one position per game
     per epoch being the paper's remedy for overfitting (``data.value_positions_per_game``).
     """
     planes, x, _ = _planes_input(board_size, num_planes, augment, seed)
     x = _maddison_trunk(x, depth - 1, filters, batch_norm)
-    x = ConvBNAct(1, 1, use_batch_norm=False, name=f"conv{depth}")(x)
+    # One filter behind a ReLU dies easily (all outputs 0, then no gradient: seen here on 9x9
+    # self-play); batch normalization before the ReLU, as the AlphaGo Zero value head has it,
+    # keeps half of it alive.
+    x = ConvBNAct(1, 1, use_batch_norm=True, name=f"conv{depth}")(x)
     x = layers.Flatten(name="flatten")(x)
     x = layers.Dense(hidden, activation="relu", name="hidden")(x)
     value = layers.Dense(1, activation="tanh", dtype="float32", name="value")(x)
