@@ -50,6 +50,9 @@ def _add_player_arguments(parser: argparse.ArgumentParser) -> None:
                         help="a value-net run directory: adds a one-ply lookahead over the policy's top moves")
     parser.add_argument("--lookahead", type=int, default=8,
                         help="with --value: how many of the policy's top moves to look at (default: %(default)s)")
+    parser.add_argument("--value-weight", type=float, default=2.0,
+                        help="with --value: a move's score is log p(move) - weight * value(opponent to move) "
+                             "(default: %(default)s)")
     parser.add_argument("--seed", type=int, default=0, help="seed for sampling and the opponent (default: 0)")
     parser.add_argument("--backend", choices=("tensorflow", "jax"), help="Keras backend (default: $KERAS_BACKEND)")
 
@@ -61,7 +64,8 @@ def run(args) -> int:
     from convsuite.suites.go.player import PolicyPlayer
 
     player = PolicyPlayer.from_run(args.checkpoint, args.which, value_run=args.value or None,
-                                   lookahead=args.lookahead, temperature=args.temperature, seed=args.seed)
+                                   lookahead=args.lookahead, value_weight=args.value_weight,
+                                   temperature=args.temperature, seed=args.seed)
     if args.go_command == "gtp":
         from convsuite.suites.go.gtp import GtpEngine
 

@@ -193,7 +193,11 @@ def bench(experiment: GoExperiment, train_batches: int = 20, genmoves: int = 30)
         model = build_model(experiment)
         args = compile_args(experiment)
         model.compile(optimizer=make_optimizer(experiment.trainer), loss=args["loss"], jit_compile=runtime.jit_compile)
-    inputs = training_batches(x, y, batch, 0, 0, 3, decode=data_lib.PlaneDecoder(size, planes.shape[-1]))
+    decoder = data_lib.PlaneDecoder(size, planes.shape[-1])
+    start = time.perf_counter()  # the input pipeline alone: can it feed a faster device?
+    fed = sum(len(batch_y) for _, batch_y in training_batches(x, y, batch, 0, 0, 3, decode=decoder))
+    pipeline_rate = fed / (time.perf_counter() - start)
+    inputs = training_batches(x, y, batch, 0, 0, 3, decode=decoder)
     model.fit(inputs, epochs=1, steps_per_epoch=train_batches, verbose=0)
     start = time.perf_counter()
     model.fit(inputs, initial_epoch=1, epochs=3, steps_per_epoch=train_batches, verbose=0)
@@ -202,6 +206,7 @@ def bench(experiment: GoExperiment, train_batches: int = 20, genmoves: int = 30)
               "feature_set": feature_set, "planes": int(planes.shape[-1]), "batch_size": batch,
               "backend": keras.backend.backend(), "device": runtime.device_kind,
               "precision": experiment.runtime.precision, "feature_positions_per_s": round(features_rate, 1),
+              "input_pipeline_positions_per_s": round(pipeline_rate, 1),
               "train_positions_per_s": round(train_rate, 1)}
     if not is_value(experiment):
         player = PolicyPlayer(model, feature_set)
