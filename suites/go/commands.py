@@ -81,12 +81,14 @@ def run(args) -> int:
     result = play_match(player, args.opponent, args.games, board_size=player.board_size, komi=args.komi,
                         out_dir=out, max_moves=args.max_moves or None, seed=args.seed, progress=True)
     summary = {"player": player.name, "opponent": args.opponent, "games": result.games, "wins": result.wins,
-               "losses": result.losses, "draws": result.draws, "win_rate": round(result.win_rate, 4),
+               "losses": result.losses, "draws": result.draws, "aborted": result.aborted,
+               "win_rate": round(result.win_rate, 4),
                "ci95": [round(result.ci_low, 4), round(result.ci_high, 4)], "sgf_dir": str(out)}
     if args.json:
         print(json.dumps(summary), flush=True)
     else:
+        aborted = f" ({result.aborted} aborted by the opponent, not counted)" if result.aborted else ""
         print(f"{player.name} vs {args.opponent}: {result.wins} wins, {result.losses} losses, {result.draws} draws "
-              f"in {result.games} games; win rate {result.win_rate:.3f} (95% CI {result.ci_low:.3f}-"
+              f"in {result.games} games{aborted}; win rate {result.win_rate:.3f} (95% CI {result.ci_low:.3f}-"
               f"{result.ci_high:.3f}); games in {out}")
     return 0

@@ -606,6 +606,7 @@ class MatchResult:
     results: list[GameResult] = field(default_factory=list)
     player: str = ""
     opponent: str = ""
+    aborted: int = 0  # games the opponent did not finish (it crashed or hung); not counted above
 
 
 def _winner_of(result: str) -> int | None:
@@ -755,8 +756,9 @@ def play_match(
     which Tromp-Taylor on an unfinished board would not), else by our board's Tromp-Taylor area.
     `seed` (plus the game index) goes to the opponent's `set_random_seed` when it has one, so a match is
     reproducible; our player's randomness is its own. Each game is saved as out_dir/game_000.sgf, ...
-    when out_dir is given. An opponent that dies or stops answering raises GtpError; anything else
-    (illegal or unparseable moves, refused commands) forfeits that game and the match goes on.
+    when out_dir is given. An opponent that dies or stops answering mid-game voids that game (counted in
+    `aborted`, not in the results) and a fresh opponent plays on; three such games in a row raise GtpError.
+    Anything else (illegal or unparseable moves, refused commands) forfeits that game and the match goes on.
     """
     if games < 1:
         raise ConvsuiteError(f"play_match needs games >= 1, got {games}.")
@@ -774,7 +776,9 @@ def play_match(
     our_name = getattr(player, "name", type(player).__name__)
     results: list[GameResult] = []
     paths: list[Path] = []
-    with GtpClient(opponent_command, timeout=timeout) as client:
+    client = GtpClient(opponent_command, timeout=timeout)
+    aborted, crashes_in_a_row = 0, 0
+    try:
         try:
             opp_name = f"{client.send('name')} {client.send('version')}".strip()
         except GtpError as exc:
@@ -786,12 +790,29 @@ def play_match(
         bar = tqdm(total=games, desc=f"{our_name} vs {opp_name}", file=sys.stderr, disable=not progress)
         try:
             for index in range(games):
-                if has_seed:
-                    client.send(f"set_random_seed {seed + index}")
                 our_color = BLACK if index % 2 == 0 else WHITE
-                game, moves = _play_one_game(
-                    index, player, client, our_color, board_size, komi, max_moves, use_final_score
-                )
+                try:
+                    if has_seed:
+                        client.send(f"set_random_seed {seed + index}")
+                    game, moves = _play_one_game(
+                        index, player, client, our_color, board_size, komi, max_moves, use_final_score
+                    )
+                except GtpError as exc:
+                    if exc.response is not None:
+                        raise
+                    # The opponent died or hung mid-game (GNU Go 3.8 segfaults now and then on 19x19):
+                    # the game has no result, so it is left out of the count; a fresh opponent plays on.
+                    aborted += 1
+                    crashes_in_a_row += 1
+                    print(f"game {index} aborted, not counted: {exc}", file=sys.stderr)
+                    if crashes_in_a_row >= 3:
+                        raise GtpError(f"the opponent failed in 3 games in a row (last: {exc}); giving up",
+                                       exc.command) from exc
+                    client.close()
+                    client = GtpClient(opponent_command, timeout=timeout)
+                    bar.update(1)
+                    continue
+                crashes_in_a_row = 0
                 if out is not None:
                     path = out / f"game_{index:03d}.sgf"
                     names = {our_color: our_name, -our_color: opp_name}
@@ -805,6 +826,10 @@ def play_match(
                 bar.set_postfix(wins=wins, losses=len(results) - wins - sum(g.drawn for g in results))
         finally:
             bar.close()
+    finally:
+        client.close()
+    if not results:
+        raise GtpError(f"no game of the match finished ({aborted} aborted by the opponent)")
     wins = sum(g.won for g in results)
     draws = sum(g.drawn for g in results)
     losses = len(results) - wins - draws
@@ -821,4 +846,5 @@ def play_match(
         results=results,
         player=our_name,
         opponent=opp_name,
+        aborted=aborted,
     )

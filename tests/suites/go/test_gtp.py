@@ -376,12 +376,15 @@ def test_play_match_against_our_own_engine_over_pipes(tmp_path):
 
 
 FAKE_ENGINE = (
-    "import sys\n"
+    "import os, sys\n"
     "mode = sys.argv[1]\n"
     "for line in sys.stdin:\n"
     "    parts = line.split()\n"
     "    if not parts: continue\n"
     "    ident, cmd = (parts[0], parts[1]) if parts[0].isdigit() else ('', parts[0])\n"
+    "    if cmd == 'genmove' and mode.startswith('crash') and not os.path.exists(sys.argv[2]):\n"
+    "        if mode == 'crash-once': open(sys.argv[2], 'w').close()\n"
+    "        os._exit(139)\n"
     "    answers = {'genmove': 'A1' if mode == 'liar' else 'pass', 'name': mode, 'known_command': 'true'}\n"
     "    if cmd == 'final_score':\n"
     "        print(f'?{ident} unknown command\\n', flush=True)\n"
@@ -400,6 +403,18 @@ def test_an_opponent_playing_illegal_moves_forfeits_and_the_match_goes_on(tmp_pa
         assert "illegal on our board (occupied)" in game.reason
         assert game.result == ("B+F" if game.our_color == BLACK else "W+F")
         assert game.reason in sgf.parse_sgf(open(game.sgf_path, encoding="utf-8").read())[0].properties["C"][0]
+
+
+def test_a_crashed_opponent_voids_that_game_and_a_fresh_one_plays_on(tmp_path, capsys):
+    command = shlex.join([sys.executable, "-c", FAKE_ENGINE, "crash-once", str(tmp_path / "crashed")])
+    result = play_match(RandomPlayer(5), command, games=3, board_size=5, komi=0.5, out_dir=tmp_path,
+                        progress=False, timeout=30)
+    assert result.aborted == 1 and result.games == 2 and result.wins + result.losses + result.draws == 2
+    assert [g.index for g in result.results] == [1, 2]
+    assert "game 0 aborted, not counted" in capsys.readouterr().err
+    always = shlex.join([sys.executable, "-c", FAKE_ENGINE, "crash-always", str(tmp_path / "never")])
+    with pytest.raises(GtpError, match="3 games in a row"):
+        play_match(RandomPlayer(5), always, games=5, board_size=5, komi=0.5, progress=False, timeout=30)
 
 
 def test_score_falls_back_to_tromp_taylor_when_the_opponent_cannot_count(tmp_path, capsys):
