@@ -53,6 +53,10 @@ class PolicyPlayer:
             if value_experiment.model.name != "value":
                 raise ConvsuiteError(f"{value_run} is not a value-net run (model.name={value_experiment.model.name})")
             value_features = value_experiment.data.feature_set
+            if value_experiment.data.board_size != experiment.data.board_size:
+                raise ConvsuiteError(f"the value net {value_run} plays {value_experiment.data.board_size}x"
+                                     f"{value_experiment.data.board_size}, the policy {experiment.data.board_size}x"
+                                     f"{experiment.data.board_size}; give runs trained on the same board size")
         return cls(policy, experiment.data.feature_set, name=f"convsuite-{experiment.name}", value=value,
                    value_feature_set=value_features, lookahead=lookahead if value is not None else 0, **kwargs)
 
