@@ -12,15 +12,26 @@ def gnugo_installed() -> bool:
     return bool(shutil.which("gnugo") or Path("/usr/games/gnugo").exists())
 
 
-needs_gnugo = pytest.mark.skipif(not gnugo_installed(),
-                                 reason="GNU Go is not installed (scripts/setup.sh installs the Debian package gnugo)")
+GNUGO_MISSING = "GNU Go is not installed; run scripts/setup.sh (it installs the Debian package gnugo)"
+ARCHIVE_MISSING = ("data/go/gnugo_3.8.orig.tar.gz is missing; run scripts/setup.sh (it fetches GNU Go's Debian "
+                   "source archive)")
+
+
+@pytest.fixture
+def gnugo_required():
+    """The README's test command installs GNU Go first, so its absence is a failure, not a skip."""
+    if not gnugo_installed():
+        pytest.fail(GNUGO_MISSING)
+
+
+needs_gnugo = pytest.mark.usefixtures("gnugo_required")
 
 
 @pytest.fixture(scope="session")
 def selfplay_games(tmp_path_factory) -> Path:
     """80 9x9 games of GNU Go (level 0) against itself after 4 random moves, as SGF files."""
     if not gnugo_installed():
-        pytest.skip("GNU Go is not installed (scripts/setup.sh installs the Debian package gnugo)")
+        pytest.fail(GNUGO_MISSING)
     from convsuite.suites.go.data import generate_selfplay
 
     cfg = GoDataConfig(source="gnugo-selfplay", board_size=9, games=80, gnugo_level=0, random_opening=4,

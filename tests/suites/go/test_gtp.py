@@ -2,13 +2,13 @@
 
 import io
 import math
-import os
 import shlex
-import shutil
 import sys
 import time
 
 import pytest
+
+from tests.suites.go.conftest import needs_gnugo
 
 from convsuite.common.errors import ConvsuiteError
 from convsuite.suites.go import gtp, sgf
@@ -29,14 +29,6 @@ REQUIRED = [
 ]
 
 
-def _gnugo():
-    return shutil.which("gnugo") or (gtp.GNUGO_FALLBACK if os.access(gtp.GNUGO_FALLBACK, os.X_OK) else None)
-
-
-needs_gnugo = pytest.mark.skipif(
-    _gnugo() is None,
-    reason="GNU Go is not installed (neither gnugo on PATH nor /usr/games/gnugo); apt-get install gnugo",
-)
 GNUGO = "gnugo --mode gtp --level 0"
 
 ENGINE_SCRIPT = (

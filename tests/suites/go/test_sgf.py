@@ -511,9 +511,9 @@ def test_skip_log_summary():
 # ---------------------------------------------------------------------------------------------
 # Real games: GNU Go 3.8's regression suite
 
-@pytest.mark.skipif(not GNUGO_ARCHIVE.exists(),
-                    reason=f"{GNUGO_ARCHIVE} is absent (GNU Go 3.8's source archive, gnugo_3.8.orig.tar.gz)")
 def test_gnu_go_regression_games_stream_replay_and_agree_with_sgfmill():
+    if not GNUGO_ARCHIVE.exists():  # scripts/setup.sh fetches it: missing is a failed install, not a skip
+        pytest.fail(f"{GNUGO_ARCHIVE} is missing; run scripts/setup.sh (it fetches GNU Go's Debian source archive)")
     log = SkipLog()
     games = {g.name: g for g in iter_games(GNUGO_ARCHIVE, size=19, min_moves=100, skip=log)}
     print("\nGNU Go 3.8 archive, 19x19 with >= 100 moves:", log.summary())
