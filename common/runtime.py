@@ -77,7 +77,7 @@ def _tf_strategy(config: RuntimeConfig):
         if "TF_CONFIG" not in os.environ:
             raise ConvsuiteError(
                 "runtime.strategy=multiworker needs the TF_CONFIG environment variable describing the cluster "
-                "(see https://www.tensorflow.org/guide/distributed_training#TF_CONFIG)"
+                "(see TensorFlow's distributed training guide on TF_CONFIG)"
             )
         # Before anything initialises TF's context (list_logical_devices does): the strategy must
         # configure collective ops first, else "Collective ops must be configured at program startup".

@@ -1,6 +1,6 @@
 """SGF reading and writing for Go, and streaming of game collections (folders, archives).
 
-Follows the SGF FF[4] specification (https://www.red-bean.com/sgf/: ``sgf.html`` for the grammar,
+Follows the SGF FF[4] specification (its ``sgf.html`` for the grammar,
 ``go.html`` for Go's properties). A file is a collection of game trees ``(;...)``; a tree is a
 sequence of nodes ``;`` followed by nested variations; a node holds properties ``ID[value][value]``.
 Inside a value a backslash escapes the next character and a backslash before a line break (a
