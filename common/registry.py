@@ -1,8 +1,9 @@
 """Which suites exist and where their configs and trainers live.
 
 A suite is a package ``convsuite.suites.<name>`` with ``config.py`` (EXPERIMENTS,
-DEFAULT_EXPERIMENT; no Keras import) and ``train.py`` (train, evaluate, bench). The CLI
-reaches suites only through this module.
+DEFAULT_EXPERIMENT; no Keras import), ``data.py`` (its datasets, registered with the suite;
+no Keras import), ``models.py`` (MODELS, build_model) and ``train.py`` (train, evaluate,
+bench, load_run, experiment_from_run). The CLI reaches suites only through this module.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-from convsuite.common.config import Experiment, apply_overrides, load_toml
+from convsuite.common.config import (Experiment, apply_overrides, experiment_from_toml, override_keys, read_toml,
+                                     toml_keys)
 from convsuite.common.errors import ConvsuiteError
 
 SUITES = {
@@ -41,6 +43,30 @@ def train_module(name: str) -> ModuleType:
     return importlib.import_module(f"convsuite.suites.{name}.train")
 
 
+def data_module(name: str) -> ModuleType:
+    """The suite's Keras-free data module; importing it registers the suite's datasets."""
+    _check(name)
+    return importlib.import_module(f"convsuite.suites.{name}.data")
+
+
+def models_module_name(name: str) -> str:
+    """Where the suite's models (and its custom Keras objects) live; importing it imports Keras."""
+    _check(name)
+    return f"convsuite.suites.{name}.models"
+
+
+def models_module(name: str) -> ModuleType:
+    return importlib.import_module(models_module_name(name))
+
+
+def suite_datasets(name: str) -> list:
+    """The ``DatasetSpec`` of every dataset the suite registers, in registration order."""
+    from convsuite.common.data import DATASETS
+
+    data_module(name)
+    return [spec for spec in DATASETS.values() if spec.suite == name]
+
+
 def domain_module(name: str) -> ModuleType:
     return importlib.import_module(DOMAIN_COMMANDS[name])
 
@@ -51,7 +77,8 @@ def experiment_names(name: str) -> list[str]:
 
 def make_experiment(suite: str, config: str | None = None, overrides: list[str] | None = None) -> Experiment:
     """The suite's default experiment, or the one ``config`` names (an experiment name or a
-    TOML file, whose optional ``name`` key picks the experiment it starts from), then overrides."""
+    TOML file, whose optional ``name`` key picks the experiment it starts from), then
+    overrides; validated (`Experiment.validate`) before it is returned."""
     module = config_module(suite)
     experiments = module.EXPERIMENTS
     if config and config in experiments:
@@ -61,12 +88,16 @@ def make_experiment(suite: str, config: str | None = None, overrides: list[str] 
             raise ConvsuiteError(
                 f"--config {config!r} is neither a {suite} experiment ({', '.join(experiments)}) nor a .toml file"
             )
-        import tomllib
-        from pathlib import Path
-
-        base = tomllib.loads(Path(config).read_text()).get("name") if Path(config).is_file() else None
-        experiment = experiments.get(base, experiments[module.DEFAULT_EXPERIMENT])()
-        experiment = load_toml(config, experiment)
+        experiment = experiment_from_toml(config, experiments, experiments[module.DEFAULT_EXPERIMENT], validate=False)
     else:
         experiment = experiments[module.DEFAULT_EXPERIMENT]()
-    return apply_overrides(experiment, overrides or [])
+    return apply_overrides(experiment, overrides or []).validate()
+
+
+def explicit_keys(config: str | None = None, overrides: list[str] | None = None) -> set[str]:
+    """The dotted keys a ``--config`` TOML file or ``--set`` overrides set explicitly (an
+    experiment name sets none)."""
+    keys = override_keys(overrides or [])
+    if config and config.endswith(".toml"):
+        keys |= toml_keys(read_toml(config))
+    return keys

@@ -7,44 +7,63 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from convsuite.common.config import DataConfig, Experiment, ModelConfig, TrainerConfig
+from convsuite.common.config import DataConfig, Experiment, ModelConfig, TrainerConfig, setting, uses
+from convsuite.common.errors import ConvsuiteError
+
+ARCHITECTURES = ("maddison", "clark-storkey", "value")
+FEATURE_SETS = ("maddison", "clark-storkey", "alphago-value")  # the keys of features.FEATURE_SETS
+DEEP_NETS = uses("model.name", "maddison", "value")  # the nets whose depth and width are settings
+VALUE = uses("model.name", "value")
 
 
 @dataclass
 class GoModelConfig(ModelConfig):
-    name: str = "maddison"  # maddison | clark-storkey | value
-    depth: int = 12  # maddison / value: convolutional layers in all
-    filters: int = 128  # maddison / value: filters per layer (the paper tried 64-192)
-    value_hidden: int = 256  # value: the dense layer before the tanh unit
-    augment: bool = True  # a random board symmetry per training example
-    batch_norm: bool = False  # neither paper used it
+    name: str = setting("maddison", "architecture: Maddison et al. 2015 policy net, Clark & Storkey 2014 policy "
+                                    "net, AlphaGo-style value net", choices=ARCHITECTURES)
+    depth: int = setting(12, "maddison / value: convolutional layers in all", at_least=2, used_by=DEEP_NETS)
+    filters: int = setting(128, "maddison / value: filters per layer (the paper tried 64-192)", at_least=1,
+                           used_by=DEEP_NETS)
+    value_hidden: int = setting(256, "value: the dense layer before the tanh unit", at_least=1, used_by=VALUE)
+    augment: bool = setting(True, "a random board symmetry per training example")
+    batch_norm: bool = setting(False, "batch normalisation after each convolution (neither paper used it)")
 
 
 @dataclass
 class GoDataConfig(DataConfig):
-    # gnugo-selfplay | gnugo-regression | comma-separated SGF files, folders, .tar.gz/.zip archives
-    source: str = "gnugo-selfplay"
-    board_size: int = 9
-    feature_set: str = "maddison"  # maddison | clark-storkey | alphago-value (features.FEATURE_SETS)
-    komi: float = 7.5  # self-play games only; SGF games keep their KM
-    games: int = 1000  # self-play games to generate
-    gnugo_level: int = 1  # self-play strength (0-10; 10 is GNU Go's default)
-    random_opening: int = 4  # random moves (3rd line and up) before GNU Go takes over; not used as targets
-    workers: int = 2  # processes generating games / extracting positions at once (0 = all cores)
-    shard_games: int = 200  # games per cached position shard (data/go/positions/)
-    max_games: int = 0  # read at most this many games of a collection (0 = all)
-    min_moves: int = 10  # skip shorter games
-    test_fraction: float = 0.1  # of games, not positions
-    validation_fraction: float = 0.1  # of games
-    value_positions_per_game: int = 0  # > 0: sample this many training positions per game (value net)
+    dataset: str = setting("", "unused by the Go suite: data.source names the games")
+    source: str = setting("gnugo-selfplay", "gnugo-selfplay | gnugo-regression | comma-separated SGF files, "
+                                            "folders, .tar.gz/.zip archives")
+    board_size: int = setting(9, "board size (9..19 for real games)", at_least=2, at_most=25)
+    feature_set: str = setting("maddison", "input feature planes (the value net needs alphago-value)",
+                               choices=FEATURE_SETS)
+    komi: float = setting(7.5, "self-play games only; SGF games keep their KM")
+    games: int = setting(1000, "self-play games to generate", at_least=1)
+    gnugo_level: int = setting(1, "self-play strength (0-10; 10 is GNU Go's default)", at_least=0, at_most=10)
+    random_opening: int = setting(4, "random moves (3rd line and up) before GNU Go takes over; not used as targets",
+                                  at_least=0)
+    workers: int = setting(2, "processes generating games / extracting positions at once (0 = all cores)",
+                           at_least=0)
+    shard_games: int = setting(200, "games per cached position shard (data/go/positions/)", at_least=1)
+    max_games: int = setting(0, "read at most this many games of a collection (0 = all)", at_least=0)
+    min_moves: int = setting(10, "skip shorter games", at_least=0)
+    test_fraction: float = setting(0.1, "share of the games (not positions) held out for testing", above=0, below=1)
+    validation_fraction: float = setting(0.1, "share of the games held out for validation", at_least=0, below=1)
+    value_positions_per_game: int = setting(0, "value net: > 0 samples this many training positions per game",
+                                            at_least=0, used_by=VALUE)
 
 
 @dataclass
 class GoExperiment(Experiment):
-    suite: str = "go"
-    model: GoModelConfig = field(default_factory=GoModelConfig)
-    data: GoDataConfig = field(default_factory=GoDataConfig)
-    trainer: TrainerConfig = field(default_factory=TrainerConfig)
+    suite: str = setting("go", "the suite this experiment belongs to")
+    model: GoModelConfig = field(default_factory=GoModelConfig, metadata={"help": "the architecture"})
+    data: GoDataConfig = field(default_factory=GoDataConfig, metadata={"help": "the games and their splits"})
+    trainer: TrainerConfig = field(default_factory=TrainerConfig,
+                                   metadata={"help": "optimisation, checkpoints, logs, stopping"})
+
+    def check_consistency(self) -> None:
+        if self.model.name == "value" and self.data.feature_set != "alphago-value":
+            raise ConvsuiteError("the value net needs data.feature_set=alphago-value (it must see who is to move), "
+                                 f"got {self.data.feature_set!r}")
 
 
 def _policy_trainer(epochs: int, batch_size: int = 128, learning_rate: float = 1e-3) -> TrainerConfig:
@@ -129,3 +148,31 @@ EXPERIMENTS = {
     "clark-storkey-sgf": clark_storkey_sgf,
 }
 DEFAULT_EXPERIMENT = "maddison-gnugo9"
+
+# The paper table of `convsuite reproduce go` (fields: convsuite.common.reproduce).
+from convsuite.common.reproduce import PaperResult  # noqa: E402
+
+_UNIFORM = dict(metric="policy_top1", baseline_metric="baseline_uniform_legal_top1", baseline="uniform legal move")
+_QUICK_SELFPLAY = ["data.games=60", "trainer.epochs=1"]
+PAPER_RESULTS = [
+    PaperResult(paper="Maddison et al. 2015", setting="12-layer policy net, 19x19 KGS games, test top-1",
+                paper_value=0.55, experiment="maddison-sgf", **_UNIFORM, quick=None,
+                note="set data.source to a KGS collection; the paper trained days on GPUs"),
+    PaperResult(paper="Clark & Storkey 2014", setting="8-layer policy net, 19x19 GoGoD games, test top-1",
+                paper_value=0.444, experiment="clark-storkey-sgf", **_UNIFORM, quick=None,
+                note="set data.source to a GoGoD collection; 0.411 on KGS"),
+    PaperResult(paper="Maddison et al. 2015", setting="12-layer policy net, 9x9 GNU Go self-play, test top-1",
+                paper_value=None, experiment="maddison-gnugo9", **_UNIFORM, quick=_QUICK_SELFPLAY,
+                note="the paper has no 9x9 or self-play number; its 0.55 is 19x19 KGS"),
+    PaperResult(paper="Clark & Storkey 2014", setting="C&S policy net, 9x9 GNU Go self-play, test top-1",
+                paper_value=None, experiment="clark-storkey-gnugo9", **_UNIFORM, quick=_QUICK_SELFPLAY,
+                note="the paper has no 9x9 or self-play number"),
+    PaperResult(paper="Maddison et al. 2015", setting="12-layer policy net, GNU Go 19x19 regression games, test top-1",
+                paper_value=None, experiment="maddison-regression19", **_UNIFORM,
+                quick=["data.max_games=30", "trainer.epochs=1"], note="not a dataset of the paper"),
+    PaperResult(paper="Silver et al. 2016", setting="value net, 9x9 GNU Go self-play results, test sign accuracy",
+                paper_value=None, experiment="value-gnugo9", metric="test_sign_accuracy",
+                baseline_metric="baseline_majority_colour_sign_accuracy", baseline="majority colour",
+                quick=["data.games=100", "trainer.epochs=1"],
+                note="the paper reports MSE on 19x19 KGS / self-play positions, not this setting"),
+]

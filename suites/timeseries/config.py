@@ -8,70 +8,128 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from convsuite.common.config import DataConfig, Experiment, ModelConfig, TrainerConfig
+from convsuite.common.config import DataConfig, Experiment, ModelConfig, TrainerConfig, setting, uses
+from convsuite.common.errors import ConvsuiteError
 
 TASKS = ("forecast", "classify", "anomaly", "adding", "copy")
+MODEL_FOR_TASK = {"forecast": "tcn", "adding": "tcn", "copy": "tcn", "classify": "fcn", "anomaly": "srcnn"}
+ARCHITECTURES = ("tcn", "fcn", "srcnn")
+TCN, FCN, SRCNN = uses("model.name", "tcn"), uses("model.name", "fcn"), uses("model.name", "srcnn")
+FORECAST, ANOMALY = uses("data.task", "forecast"), uses("data.task", "anomaly")
+SERIES = uses("data.task", "forecast", "anomaly")  # tasks that read a series (built-in, CSV or Parquet)
+SYNTHETIC = uses("data.task", "adding", "copy")
+FILL_POLICIES = ("error", "ffill", "interpolate", "zero")
 
 
 @dataclass
 class TimeSeriesModelConfig(ModelConfig):
-    name: str = "tcn"  # tcn (forecast, adding, copy) | fcn (classify) | srcnn (anomaly)
+    name: str = setting("tcn", "architecture: tcn (forecast, adding, copy), fcn (classify), srcnn (anomaly)",
+                        choices=ARCHITECTURES)
     # TCN trunk (Bai et al. 2018), WaveNet skips (van den Oord et al. 2016)
-    filters: int = 32
-    kernel_size: int = 3
-    dilations: list[int] = field(default_factory=lambda: [1, 2, 4, 8, 16, 32, 64])
-    stacks: int = 1  # the dilation list repeats this many times
-    dropout: float = 0.0  # spatial dropout inside each block
-    normalization: str = "weight"  # weight | layer | none
-    skip_connections: bool = True
-    highway: int = 0  # >0: add a linear autoregression on this many past target values (LSTNet, Lai et al. 2018)
-    quantiles: list[float] = field(default_factory=list)  # e.g. [0.1, 0.5, 0.9]; empty = point forecast (MSE)
+    filters: int = setting(32, "TCN: filters of every dilated causal convolution", at_least=1, used_by=TCN)
+    kernel_size: int = setting(3, "TCN: kernel size of every dilated causal convolution", at_least=1, used_by=TCN)
+    dilations: list[int] = setting([1, 2, 4, 8, 16, 32, 64], "TCN: dilation of each residual block", at_least=1,
+                                   used_by=TCN)
+    stacks: int = setting(1, "TCN: the dilation list repeats this many times", at_least=1, used_by=TCN)
+    dropout: float = setting(0.0, "TCN: spatial dropout inside each block", at_least=0, below=1, used_by=TCN)
+    normalization: str = setting("weight", "TCN: normalisation of each convolution",
+                                 choices=("weight", "layer", "none"), used_by=TCN)
+    skip_connections: bool = setting(True, "TCN: WaveNet skip connections from every block to the head",
+                                     used_by=TCN)
+    highway: int = setting(0, "forecast: >0 adds a linear autoregression on this many past target values "
+                              "(LSTNet, Lai et al. 2018)", at_least=0, used_by=FORECAST)
+    quantiles: list[float] = setting([], "forecast: quantiles to predict, e.g. [0.1, 0.5, 0.9]; empty = point "
+                                         "forecast (MSE)", above=0, below=1, used_by=FORECAST)
     # FCN classifier (Wang et al. 2017)
-    fcn_filters: list[int] = field(default_factory=lambda: [128, 256, 128])
-    fcn_kernel_sizes: list[int] = field(default_factory=lambda: [8, 5, 3])
+    fcn_filters: list[int] = setting([128, 256, 128], "FCN: filters of each convolution block", at_least=1,
+                                     used_by=FCN)
+    fcn_kernel_sizes: list[int] = setting([8, 5, 3], "FCN: kernel size of each convolution block", at_least=1,
+                                          used_by=FCN)
     # SR-CNN (Ren et al. 2019)
-    srcnn_window: int = 64
+    srcnn_window: int = setting(64, "SR-CNN: points per window the detector sees", at_least=4, used_by=SRCNN)
 
 
 @dataclass
 class TimeSeriesDataConfig(DataConfig):
-    task: str = "forecast"  # forecast | classify | anomaly | adding | copy
-    # forecast: elecdemand | co2 | sunspots | a .csv/.parquet path; classify: UCR set names, comma-separated
-    dataset: str = "elecdemand"
-    target: str = "Demand"  # forecast / anomaly: the column to forecast or scan
-    covariates: list[str] = field(default_factory=lambda: ["Temperature", "WorkDay"])  # conditioning series
-    timestamp_column: str = "timestamp"  # CSV/Parquet files: the time column
-    frequency: str = ""  # CSV/Parquet files: the time grid as a pandas offset ("30min", "1h"); empty = inferred
-    fill: str = "error"  # NaN/inf and missing timestamps: error | ffill | interpolate | zero
+    task: str = setting("forecast", "what to learn; picks the architecture (see model.name)", choices=TASKS)
+    dataset: str = setting("elecdemand", "forecast / anomaly: elecdemand | co2 | sunspots | a .csv/.parquet path; "
+                                         "classify: UCR set names, comma-separated")
+    target: str = setting("", "forecast / anomaly: the column to forecast or scan", used_by=SERIES)
+    covariates: list[str] = setting([], "forecast: conditioning series (columns of the dataset)", used_by=FORECAST)
+    timestamp_column: str = setting("timestamp", "CSV/Parquet files: the time column", used_by=SERIES)
+    frequency: str = setting("", "CSV/Parquet files: the time grid as a pandas offset (\"30min\", \"1h\"); "
+                                 "empty = inferred", used_by=SERIES)
+    fill: str = setting("error", "NaN/inf and missing timestamps: refuse them or fill them so",
+                        choices=FILL_POLICIES, used_by=SERIES)
     # Covariates known in advance (calendar flags, holidays): each adds a copy of itself led by
     # `horizon` steps, so the forecast at t sees the value at t+horizon. Targets are never led.
-    known_future: list[str] = field(default_factory=list)
-    calendar_features: bool = False  # add time-of-day / day-of-week sin+cos covariates (known in advance)
-    input_length: int = 512  # history given to each forecast (>= the receptive field)
-    train_length: int = 0  # training window length; 0 = input_length. Steps before the receptive
-    #                        field fills are not scored, so longer windows score more steps each
-    horizon: int = 48  # steps forecast from each position
-    forecast: str = "direct"  # direct (one pass, all horizons) | recursive (one step, fed back)
-    test_fraction: float = 0.2  # the last part of the series, in time order
-    stride: int = 24  # steps between training windows
-    eval_stride: int = 48  # steps between forecast origins on validation / test
+    known_future: list[str] = setting([], "forecast: covariates known in advance (each also fed led by the horizon)",
+                                      used_by=FORECAST)
+    calendar_features: bool = setting(False, "forecast: add time-of-day / day-of-week sin+cos covariates",
+                                      used_by=FORECAST)
+    input_length: int = setting(512, "forecast: history given to each forecast (>= the receptive field)",
+                                at_least=1, used_by=FORECAST)
+    # Steps before the receptive field fills are not scored, so longer windows score more steps each.
+    train_length: int = setting(0, "forecast: training window length (0 or >= input_length); 0 = input_length",
+                                at_least=0, used_by=FORECAST)
+    horizon: int = setting(48, "forecast: steps forecast from each position", at_least=1, used_by=FORECAST)
+    forecast: str = setting("direct", "forecast: direct (one pass, all horizons) or recursive (one step, fed back)",
+                            choices=("direct", "recursive"), used_by=FORECAST)
+    test_fraction: float = setting(0.2, "forecast / anomaly: the last part of the series, in time order",
+                                   above=0, below=1, used_by=SERIES)
+    stride: int = setting(24, "forecast: steps between training windows", at_least=1, used_by=FORECAST)
+    eval_stride: int = setting(48, "forecast: steps between forecast origins on validation / test", at_least=1,
+                               used_by=FORECAST)
     # adding / copy (Bai et al. 2018, section 5)
-    sequence_length: int = 100  # T
-    train_samples: int = 50000
-    test_samples: int = 2000
+    sequence_length: int = setting(100, "adding / copy: the sequence length T", at_least=1, used_by=SYNTHETIC)
+    train_samples: int = setting(50000, "adding / copy: training sequences generated", at_least=1,
+                                 used_by=SYNTHETIC)
+    test_samples: int = setting(2000, "adding / copy: test sequences generated", at_least=1, used_by=SYNTHETIC)
     # anomaly
-    anomaly_rate: float = 0.01  # injected anomalies per point
-    anomaly_delay: int = 7  # delay-tolerant F1: detection within this many points of a segment's start
-    srcnn_windows: int = 20000  # training windows cut from the injected training series
-    srcnn_train_rate: float = 0.08  # anomaly rate injected into training windows (denser than the test rate helps)
+    anomaly_rate: float = setting(0.01, "anomaly: injected anomalies per point of the test series", above=0,
+                                  below=0.5, used_by=ANOMALY)
+    anomaly_delay: int = setting(7, "anomaly: delay-tolerant F1 counts a detection within this many points of a "
+                                    "segment's start", at_least=0, used_by=ANOMALY)
+    srcnn_windows: int = setting(20000, "anomaly: training windows cut from the injected training series",
+                                 at_least=1, used_by=ANOMALY)
+    srcnn_train_rate: float = setting(0.08, "anomaly: anomaly rate injected into training windows (denser than "
+                                            "the test rate helps)", above=0, below=0.5, used_by=ANOMALY)
 
 
 @dataclass
 class TimeSeriesExperiment(Experiment):
-    suite: str = "timeseries"
-    model: TimeSeriesModelConfig = field(default_factory=TimeSeriesModelConfig)
-    data: TimeSeriesDataConfig = field(default_factory=TimeSeriesDataConfig)
-    trainer: TrainerConfig = field(default_factory=TrainerConfig)
+    suite: str = setting("timeseries", "the suite this experiment belongs to")
+    model: TimeSeriesModelConfig = field(default_factory=TimeSeriesModelConfig, metadata={"help": "the architecture"})
+    data: TimeSeriesDataConfig = field(default_factory=TimeSeriesDataConfig,
+                                       metadata={"help": "the task, the data and its splits"})
+    trainer: TrainerConfig = field(default_factory=TrainerConfig,
+                                   metadata={"help": "optimisation, checkpoints, logs, stopping"})
+
+    def check_consistency(self) -> None:
+        d, m = self.data, self.model
+        if m.name != MODEL_FOR_TASK[d.task]:
+            raise ConvsuiteError(f"data.task={d.task} uses model.name={MODEL_FOR_TASK[d.task]}, got {m.name!r}")
+        if d.task in ("forecast", "anomaly") and not d.target:
+            raise ConvsuiteError(f"data.task={d.task} needs data.target, the column to "
+                                 f"{'forecast' if d.task == 'forecast' else 'scan'}")
+        if d.task == "forecast":
+            if d.target in d.known_future:
+                raise ConvsuiteError(f"data.known_future names the target {d.target!r}; a forecast cannot see the "
+                                     "future target")
+            if d.forecast == "recursive" and m.quantiles:
+                raise ConvsuiteError("quantile forecasts need data.forecast=direct (a recursive forecast feeds back "
+                                     "one value)")
+            if list(m.quantiles) != sorted(set(m.quantiles)):
+                raise ConvsuiteError(f"model.quantiles={list(m.quantiles)} must be strictly increasing, "
+                                     "e.g. [0.1, 0.5, 0.9]")
+            if d.train_length and d.train_length < d.input_length:
+                raise ConvsuiteError(f"data.train_length={d.train_length} must be 0 or >= data.input_length="
+                                     f"{d.input_length}")
+        if m.name == "fcn" and len(m.fcn_filters) != len(m.fcn_kernel_sizes):
+            raise ConvsuiteError(f"model.fcn_filters {list(m.fcn_filters)} and model.fcn_kernel_sizes "
+                                 f"{list(m.fcn_kernel_sizes)} must be equally long lists")
+        if m.name == "tcn" and not m.dilations:
+            raise ConvsuiteError("model.dilations must name at least one dilation, e.g. [1, 2, 4, 8]")
 
 
 def forecast_elecdemand() -> TimeSeriesExperiment:
@@ -163,3 +221,40 @@ EXPERIMENTS = {
     "copy": copy_memory,
 }
 DEFAULT_EXPERIMENT = "forecast-elecdemand"
+
+# The paper table of `convsuite reproduce timeseries` (fields: convsuite.common.reproduce).
+from convsuite.common.reproduce import PaperResult  # noqa: E402
+
+
+def _fcn_row(name: str, published_error: float | None, note: str) -> PaperResult:
+    """One UCR set of the classify-ucr run; Wang et al. publish test error rates."""
+    return PaperResult(paper="Wang et al. 2017", setting=f"FCN, UCR {name} test accuracy",
+                       paper_value=None if published_error is None else round(1.0 - published_error, 4),
+                       experiment="classify-ucr", metric=f"datasets.{name}.test_accuracy",
+                       baseline_metric=f"datasets.{name}.nn1_euclidean_accuracy", baseline="1-NN Euclidean",
+                       quick=["trainer.epochs=25"], note=note)
+
+
+PAPER_RESULTS = [
+    PaperResult(paper="Bai et al. 2018", setting="TCN day-ahead forecast, fpp2 elecdemand, test MASE", paper_value=None,
+                experiment="forecast-elecdemand", metric="test_mase", baseline_metric="test_linear_ar_mase",
+                baseline="linear AR", higher_is_better=False, quick=["data.stride=48", "trainer.epochs=4"],
+                note="the paper has no forecasting benchmark; metrics.json also has seasonal naive"),
+    _fcn_row("OSULeaf", 0.012, "paper: 2,000 epochs"),
+    _fcn_row("ItalyPowerDemand", 0.030, "paper: 2,000 epochs"),
+    _fcn_row("BasicMotions", None, "multivariate: not among the paper's univariate UCR sets"),
+    _fcn_row("JapaneseVowels", None, "multivariate: not among the paper's univariate UCR sets"),
+    PaperResult(paper="Ren et al. 2019", setting="SR-CNN, elecdemand with injected anomalies, adjusted F1",
+                paper_value=None, experiment="anomaly-sr", metric="srcnn_adjusted_f1",
+                baseline_metric="sr_adjusted_f1", baseline="Spectral Residual",
+                quick=["data.srcnn_windows=4000", "trainer.epochs=2"],
+                note="the paper scores KPI, Yahoo and Microsoft series, not elecdemand"),
+    PaperResult(paper="Bai et al. 2018", setting="TCN, adding problem T=100, test MSE", paper_value=None,
+                experiment="adding", metric="test_loss", baseline_metric="predict_one_mse", baseline="predict 1",
+                higher_is_better=False, quick=["data.train_samples=4000", "trainer.epochs=2"],
+                note="paper: MSE 5.8e-5 at T=600; no number at T=100"),
+    PaperResult(paper="Bai et al. 2018", setting="TCN, copy memory T=50, test cross-entropy", paper_value=None,
+                experiment="copy", metric="test_loss", baseline_metric="memoryless_loss", baseline="memoryless",
+                higher_is_better=False, quick=["data.train_samples=4000", "trainer.epochs=2"],
+                note="paper: loss 3.5e-5 at T=1000; no number at T=50"),
+]

@@ -31,7 +31,7 @@ def test_train_json_prints_only_one_json_line_on_stdout(lenet_run):
     run_dir, metrics = lenet_run
     assert metrics["epochs"] == 2 and metrics["dataset"] == "fashion_mnist" and metrics["test_examples"] == 300
     assert metrics["test_accuracy"] > 0.3  # ten classes: chance is 0.1
-    assert json.loads((run_dir / "metrics.json").read_text())["test_accuracy"] == metrics["test_accuracy"]
+    assert json.loads((run_dir / "metrics.json").read_text()) == metrics  # written once, printed as written
 
 
 def test_evaluate_reproduces_the_training_accuracy_to_the_digit(lenet_run):
@@ -102,3 +102,136 @@ def test_mixed_bfloat16_training_runs_and_keeps_float32_outputs(tmp_path):
                        "--set", f"trainer.run_dir={tmp_path / 'bf16'}", "--json")
     metrics = json.loads(result.stdout.strip())
     assert metrics["precision"] == "mixed_bfloat16" and metrics["test_accuracy"] > 0.2
+
+
+# ----------------------------------------------------------------- config, --version, backend (in-process, no Keras)
+
+class KerasWouldStart(Exception):
+    """Raised instead of starting Keras, so the in-process tests below never train."""
+
+
+@pytest.fixture
+def backend_started(monkeypatch):
+    """Run the CLI in-process; record the backend Keras would start on, then stop."""
+    from convsuite.common import cli
+
+    started = []
+
+    def fake_start_keras(backend):
+        started.append(backend)
+        raise KerasWouldStart(backend)
+
+    monkeypatch.setattr(cli, "start_keras", fake_start_keras)
+    return started
+
+
+def run_in_process(*args):
+    """``convsuite ARGS`` through common.cli.main; its exit code (the caller reads the output with capsys)."""
+    from convsuite.common import cli
+
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(list(args))
+    return exit_info.value.code
+
+
+def test_config_show_prints_every_key_by_section_with_its_owner(capsys):
+    from convsuite.common import cli, config, registry
+
+    assert cli.run(["config", "show", "timeseries", "--config", "adding", "--set", "trainer.epochs=3"]) == 0
+    text = capsys.readouterr().out
+    lines = text.splitlines()
+    assert [line for line in lines if line.startswith("[")] == ["[model]", "[data]", "[trainer]", "[runtime]"]
+    for key, _, _, _ in config.iter_fields(registry.make_experiment("timeseries", "adding")):
+        assert any(line.split()[:1] == [key.rpartition(".")[2]] for line in lines), key
+    epochs = next(line for line in lines if line.split()[:1] == ["epochs"])
+    assert epochs.split()[:5] == ["epochs", "int", "3", "default", "10"] and "passes over the training data" in epochs
+    fcn = next(line for line in lines if line.split()[:1] == ["fcn_filters"])
+    assert "only model.name=fcn, unused here" in fcn
+    filters = next(line for line in lines if line.split()[:1] == ["filters"])
+    assert "only model.name=tcn]" in filters
+
+
+def test_config_show_json_lists_every_key(capsys):
+    from convsuite.common import cli, config, registry
+
+    assert cli.run(["config", "show", "go", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    experiment = registry.make_experiment("go")
+    assert shown["experiment"] == experiment.name
+    assert [row["key"] for row in shown["keys"]] == [key for key, _, _, _ in config.iter_fields(experiment)]
+
+
+def test_config_show_refuses_a_stray_key_in_one_line(capsys):
+    code = run_in_process("config", "show", "timeseries", "--config", "adding", "--set", "data.covariates=['x']")
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1
+    assert "data.covariates=[\"x\"] is used only by data.task=forecast" in err and "data.task=adding" in err
+
+
+def test_version_prints_the_installed_distribution_version(capsys):
+    from importlib import metadata
+
+    assert run_in_process("--version") == 0
+    assert capsys.readouterr().out.strip() == f"convsuite {metadata.version('convsuite')}"
+
+
+def test_malformed_toml_is_one_line_before_keras_starts(tmp_path, capsys, backend_started):
+    path = tmp_path / "broken.toml"
+    path.write_text('name = "lenet5-fashion"\n[trainer]\nepochs = = 3\n')
+    assert run_in_process("train", "image", "--config", str(path)) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("convsuite: error: config file ") and "is not valid TOML" in err and "line 3" in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert backend_started == []
+
+
+@pytest.mark.parametrize("args, environment, backend, note", [
+    ([], None, "tensorflow", False),  # the experiment's default
+    ([], "jax", "jax", False),  # $KERAS_BACKEND over the default
+    (["--set", "runtime.backend=tensorflow"], "jax", "tensorflow", True),  # --set over $KERAS_BACKEND
+    (["--config", "{jax_toml}"], "tensorflow", "jax", True),  # the TOML file over $KERAS_BACKEND
+    (["--config", "{jax_toml}", "--backend", "tensorflow"], "jax", "tensorflow", True),  # the flag over all
+    (["--config", "{plain_toml}"], "jax", "jax", False),  # a file without runtime.backend does not count
+])
+def test_backend_precedence_flag_then_config_then_environment_then_default(
+        args, environment, backend, note, tmp_path, monkeypatch, capsys, backend_started):
+    (tmp_path / "jax.toml").write_text('name = "lenet5-fashion"\n[runtime]\nbackend = "jax"\n')
+    (tmp_path / "plain.toml").write_text('name = "lenet5-fashion"\n[trainer]\nepochs = 2\n')
+    args = [a.format(jax_toml=tmp_path / "jax.toml", plain_toml=tmp_path / "plain.toml") for a in args]
+    if environment:
+        monkeypatch.setenv("KERAS_BACKEND", environment)
+    else:
+        monkeypatch.delenv("KERAS_BACKEND", raising=False)
+    from convsuite.common import cli
+
+    with pytest.raises(KerasWouldStart):
+        cli.run(["train", "image", *args])
+    assert backend_started == [backend]
+    err = capsys.readouterr().err
+    if note:
+        assert err.startswith(f"convsuite: note: running on {backend} (") and err.count("\n") == 1
+        assert err.rstrip().endswith(f"not KERAS_BACKEND={environment}")
+    else:
+        assert err == ""
+
+
+def test_an_unsupported_keras_backend_variable_is_a_clear_error(monkeypatch, capsys, backend_started):
+    monkeypatch.setenv("KERAS_BACKEND", "torch")
+    assert run_in_process("bench", "image") == 2
+    assert "KERAS_BACKEND='torch' is not a backend convsuite runs on (tensorflow, jax)" in capsys.readouterr().err
+    assert backend_started == []
+
+
+def test_help_states_the_backend_precedence(capsys):
+    assert run_in_process("train", "--help") == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "wins over runtime.backend set in the --config file or by --set, which wins over $KERAS_BACKEND" in text
+
+
+def test_a_garbage_run_config_is_one_line_before_keras_starts(tmp_path, capsys, backend_started):
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "config.toml").write_text("[model\nname = \n")
+    assert run_in_process("evaluate", "image", "--checkpoint", str(run_dir)) == 2
+    err = capsys.readouterr().err
+    assert "config.toml' is not valid TOML" in err and err.count("\n") == 1 and backend_started == []
