@@ -18,24 +18,22 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import shutil
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from convsuite.common.checkpoint import atomic_write_bytes, atomic_write_text
-from convsuite.common.data import data_root
+from convsuite.common.data import data_root, register_dataset
 from convsuite.common.errors import ConvsuiteError
-from convsuite.common.inputs import BatchDecoder
+from convsuite.common.pool import WorkerPool, available_cpus
+from convsuite.common.arrays import BatchDecoder
 from convsuite.suites.go.board import BLACK, PASS, WHITE, Board
 from convsuite.suites.go.features import board_planes, num_planes, pack_planes, unpack_planes
 from convsuite.suites.go.sgf import GameRecord, SkipLog, iter_games, parse_sgf, read_game, record_to_sgf
 
 GNUGO_ARCHIVE = "gnugo_3.8.orig.tar.gz"
-GNUGO_ARCHIVE_URL = "http://deb.debian.org/debian/pool/main/g/gnugo/gnugo_3.8.orig.tar.gz"
 GNUGO_ARCHIVE_SHA256 = "da68d7a65f44dcf6ce6e4e630b6f6dd9897249d34425920bfdd4e07ff1866a72"
 
 
@@ -68,7 +66,7 @@ def play_gnugo_game(size: int, komi: float, level: int, random_opening: int, see
                     max_moves: int | None = None) -> GameRecord:
     """One game of GNU Go against itself, starting from ``random_opening`` random moves."""
     from convsuite.suites.go.board import from_gtp, to_gtp
-    from convsuite.suites.go.gtp import GtpClient
+    from convsuite.suites.go.gtp_client import GtpClient
 
     rng = np.random.default_rng([seed, size, level])
     board = Board(size, komi)
@@ -101,11 +99,20 @@ def play_gnugo_game(size: int, komi: float, level: int, random_opening: int, see
                       name="", properties={"GC": [f"random opening moves: {random_opening}"]})
 
 
-def _generate_one(args) -> str:
-    path, size, komi, level, random_opening, seed = args
+def _generate_one(job: tuple) -> str:
+    """One self-play game as SGF text. Runs in a worker (which needs GNU Go); the caller writes
+    the file, so workers on other machines need no shared disk."""
+    size, komi, level, random_opening, seed = job
     record = play_gnugo_game(size, komi, level, random_opening, seed)
-    atomic_write_text(Path(path), record_to_sgf(record, GC=f"random opening moves: {random_opening}"))
-    return path
+    return record_to_sgf(record, GC=f"random opening moves: {random_opening}")
+
+
+def _worker_pool(data_cfg, cluster: str, jobs: int) -> WorkerPool:
+    """``data.workers`` local processes, never more than there are jobs (a single job runs
+    inline), or the Ray cluster ``cluster``, which schedules by its own CPUs."""
+    if cluster:
+        return WorkerPool(data_cfg.workers, cluster)
+    return WorkerPool(min(data_cfg.workers or available_cpus(), jobs))
 
 
 def selfplay_folder(data_cfg) -> Path:
@@ -114,29 +121,30 @@ def selfplay_folder(data_cfg) -> Path:
             f"-open{data_cfg.random_opening}-komi{data_cfg.komi:g}")
 
 
-def generate_selfplay(data_cfg, seed: int = 0, progress: bool = True) -> Path:
-    """Make sure ``data_cfg.games`` self-play games exist on disk (resumes a partial folder)."""
+def generate_selfplay(data_cfg, seed: int = 0, progress: bool = True, cluster: str = "") -> Path:
+    """Make sure ``data_cfg.games`` self-play games exist on disk.
+
+    ``data.workers`` games are played at once on local processes, or on the Ray cluster
+    ``cluster`` (``runtime.cluster``). Game i depends only on its own seed, never on the worker
+    that played it, and is written as soon as it finishes: an interrupted generation resumes
+    with the missing games only.
+    """
     from tqdm import tqdm
 
-    gnugo_program()
+    if cluster in ("", "local"):  # a remote cluster's workers need GNU Go, not this machine
+        gnugo_program()
     folder = selfplay_folder(data_cfg)
     folder.mkdir(parents=True, exist_ok=True)
-    todo = [(str(folder / f"game_{i:05d}.sgf"), data_cfg.board_size, data_cfg.komi, data_cfg.gnugo_level,
-             data_cfg.random_opening, seed * 1_000_003 + i)
-            for i in range(data_cfg.games) if not (folder / f"game_{i:05d}.sgf").exists()]
-    if todo:
-        workers = max(1, min(data_cfg.workers or os.cpu_count() or 1, len(todo)))
-        bar = tqdm(total=len(todo), desc=f"GNU Go self-play ({data_cfg.board_size}x{data_cfg.board_size})",
-                   unit="game", disable=not progress)
-        if workers == 1:
-            for job in todo:
-                _generate_one(job)
+    missing = [i for i in range(data_cfg.games) if not (folder / f"game_{i:05d}.sgf").exists()]
+    if missing:
+        jobs = [(data_cfg.board_size, data_cfg.komi, data_cfg.gnugo_level, data_cfg.random_opening,
+                 seed * 1_000_003 + i) for i in missing]
+        with _worker_pool(data_cfg, cluster, len(jobs)) as pool, \
+                tqdm(total=len(jobs), desc=f"GNU Go self-play ({data_cfg.board_size}x{data_cfg.board_size})",
+                     unit="game", disable=not progress) as bar:
+            for index, sgf in pool.imap_unordered(_generate_one, jobs):
+                atomic_write_text(folder / f"game_{missing[index]:05d}.sgf", sgf)
                 bar.update()
-        else:
-            with ProcessPoolExecutor(workers) as pool:
-                for _ in pool.map(_generate_one, todo):
-                    bar.update()
-        bar.close()
     return folder
 
 
@@ -146,15 +154,15 @@ def generate_selfplay(data_cfg, seed: int = 0, progress: bool = True) -> Path:
 def gnugo_regression_archive(data_dir: str = "") -> Path:
     path = data_root(data_dir) / "go" / GNUGO_ARCHIVE
     if not path.exists():
-        raise ConvsuiteError(f"{path} is missing; run scripts/setup.sh, or fetch GNU Go's Debian source archive "
-                             f"into it: curl -o {path} {GNUGO_ARCHIVE_URL}")
+        raise ConvsuiteError(f"{path} is missing; run scripts/setup.sh (it fetches GNU Go's source package "
+                             f"through apt), or put {GNUGO_ARCHIVE} from `apt-get source --download-only gnugo` there")
     return path
 
 
-def game_sources(data_cfg, seed: int = 0, progress: bool = True) -> list[Path]:
+def game_sources(data_cfg, seed: int = 0, progress: bool = True, cluster: str = "") -> list[Path]:
     source = data_cfg.source
     if source == "gnugo-selfplay":
-        return [generate_selfplay(data_cfg, seed, progress)]
+        return [generate_selfplay(data_cfg, seed, progress, cluster)]
     if source == "gnugo-regression":
         return [gnugo_regression_archive(data_cfg.data_dir)]
     paths = [Path(p.strip()).expanduser() for p in source.split(",") if p.strip()]
@@ -173,10 +181,12 @@ def random_opening_length(record: GameRecord) -> int:
     return 0
 
 
-def load_games(data_cfg, seed: int = 0, progress: bool = True) -> tuple[list[GameRecord], SkipLog]:
+def load_games(data_cfg, seed: int = 0, progress: bool = True,
+               cluster: str = "") -> tuple[list[GameRecord], SkipLog]:
+    """The games of ``data.source`` (self-play is generated first, on ``cluster`` if set)."""
     skip = SkipLog()
     games = []
-    for game in iter_games(game_sources(data_cfg, seed, progress), size=data_cfg.board_size, skip=skip,
+    for game in iter_games(game_sources(data_cfg, seed, progress, cluster), size=data_cfg.board_size, skip=skip,
                            min_moves=data_cfg.min_moves):
         games.append(game)
         if data_cfg.max_games and len(games) >= data_cfg.max_games:
@@ -319,53 +329,62 @@ def _cache_key(games: list[GameRecord], feature_set: str, per_game: int, seed: i
     return digest.hexdigest()[:20]
 
 
-def _shard(args) -> Positions:
-    """Extract (or load) one shard of games; runs in a worker process."""
-    path, games, feature_set, size, per_game, seed = args
-    channels = num_planes(feature_set)
-    if path.exists():
-        try:
-            with np.load(path) as f:
-                return Positions(size, channels, *(f[name] for name in Positions.ARRAYS))
-        except Exception:  # a damaged shard is rebuilt, never trusted
-            path.unlink(missing_ok=True)
-    positions = extract_positions(games, feature_set, size, per_game=per_game, seed=seed)
+def _shard(job: tuple) -> Positions:
+    """Extract one shard of games; runs in a worker, the caller keeps the result."""
+    games, feature_set, size, per_game, seed = job
+    return extract_positions(games, feature_set, size, per_game=per_game, seed=seed)
+
+
+def _load_shard(path: Path, size: int, channels: int) -> Positions | None:
+    if not path.exists():
+        return None
+    try:
+        with np.load(path) as f:
+            return Positions(size, channels, *(f[name] for name in Positions.ARRAYS))
+    except Exception:  # a damaged shard is rebuilt, never trusted
+        path.unlink(missing_ok=True)
+        return None
+
+
+def _save_shard(path: Path, positions: Positions) -> None:
     buffer = io.BytesIO()
     np.savez(buffer, **{name: getattr(positions, name) for name in Positions.ARRAYS})
     atomic_write_bytes(path, buffer.getvalue())
-    return positions
 
 
-def cached_positions(games: list[GameRecord], data_cfg, split: str, seed: int = 0, progress: bool = True) -> Positions:
-    """``extract_positions`` over shards of ``data.shard_games`` games, made in parallel by
-    ``data.workers`` processes and kept (bit-packed) under data/go/positions/: an interrupted
-    extraction resumes at the first missing shard, and a rerun loads them all."""
+def cached_positions(games: list[GameRecord], data_cfg, split: str, seed: int = 0, progress: bool = True,
+                     cluster: str = "") -> Positions:
+    """``extract_positions`` over shards of ``data.shard_games`` games, made ``data.workers`` at a
+    time on local processes (or on the Ray cluster ``cluster``) and kept (bit-packed) under
+    data/go/positions/: an interrupted extraction makes only the missing shards, and a rerun
+    loads them all."""
     from tqdm import tqdm
 
     per_game = data_cfg.value_positions_per_game if split == "train" else 0
+    size, channels = data_cfg.board_size, num_planes(data_cfg.feature_set)
     folder = data_root(data_cfg.data_dir) / "go" / "positions"
     folder.mkdir(parents=True, exist_ok=True)
     step = max(1, data_cfg.shard_games)
-    jobs = []
-    for i in range(0, len(games), step):
-        shard = games[i:i + step]
-        key = _cache_key(shard, data_cfg.feature_set, per_game, seed + i)
-        jobs.append((folder / f"{split}-{key}.npz", shard, data_cfg.feature_set, data_cfg.board_size, per_game,
-                     seed + i))
-    workers = max(1, min(data_cfg.workers or os.cpu_count() or 1, len(jobs)))
-    bar = tqdm(total=len(games), desc=f"{split} positions", unit="game", disable=not progress)
-    parts = []
-    if workers == 1 or all(job[0].exists() for job in jobs):
-        for job in jobs:
-            parts.append(_shard(job))
-            bar.update(len(job[1]))
-    else:
-        with ProcessPoolExecutor(workers) as pool:
-            for job, part in zip(jobs, pool.map(_shard, jobs)):
-                parts.append(part)
-                bar.update(len(job[1]))
-    bar.close()
-    return Positions.concatenate(parts, data_cfg.board_size, num_planes(data_cfg.feature_set))
+    parts: list[Positions | None] = []
+    missing = []  # (slot in parts, shard file, job)
+    with tqdm(total=len(games), desc=f"{split} positions", unit="game", disable=not progress) as bar:
+        for i in range(0, len(games), step):
+            shard = games[i:i + step]
+            path = folder / f"{split}-{_cache_key(shard, data_cfg.feature_set, per_game, seed + i)}.npz"
+            part = _load_shard(path, size, channels)
+            if part is None:
+                missing.append((len(parts), path, (shard, data_cfg.feature_set, size, per_game, seed + i)))
+            else:
+                bar.update(len(shard))
+            parts.append(part)
+        if missing:
+            with _worker_pool(data_cfg, cluster, len(missing)) as pool:
+                for index, positions in pool.imap_unordered(_shard, [job for _, _, job in missing]):
+                    slot, path, job = missing[index]
+                    _save_shard(path, positions)
+                    parts[slot] = positions
+                    bar.update(len(job[0]))
+    return Positions.concatenate(parts, size, channels)
 
 
 def uniform_legal_baseline(positions: Positions, k: int = 1) -> float:
@@ -387,3 +406,29 @@ def read_sgf_file(path: str | Path) -> GameRecord:
     """The first game of one SGF file (for notebooks and tests)."""
     return read_game(parse_sgf(Path(path).read_text(errors="replace"))[0], name=str(path))
 
+
+
+# --------------------------------------------------------------------------- datasets (`convsuite list`)
+
+register_dataset(
+    "gnugo-selfplay", "GNU Go self-play games, generated on the spot at data.board_size / data.gnugo_level "
+    "(data.source=gnugo-selfplay, the default)", offline=True,
+    how_to_get="install GNU Go (`apt-get install gnugo`; scripts/setup.sh does this)", suite="go")
+register_dataset(
+    "gnugo-regression", "~690 real 19x19 games from GNU Go's regression suite (data.source=gnugo-regression)",
+    offline=False, how_to_get=f"scripts/setup.sh fetches GNU Go's source package through apt into "
+    f"data/go/{GNUGO_ARCHIVE}", suite="go", loader=gnugo_regression_archive)
+register_dataset(
+    "sgf-collections", "your SGF games: files, folders or .tar.gz/.zip archives such as the Tygem or KGS "
+    "collections (data.source=PATH[,PATH...])", offline=False,
+    how_to_get="download a collection of SGF games and point data.source at it (see USER_DATA_HELP)", suite="go")
+
+USER_DATA_HELP = (
+    "Your own games: set data.source to SGF files, folders of them, or .tar.gz / .zip archives of them, "
+    "comma-separated (e.g. a Tygem or KGS game collection as downloaded); games of other board sizes than "
+    "data.board_size, shorter than data.min_moves or with illegal moves are skipped and counted, and "
+    "data.max_games caps how many are read. Games are split by game (data.test_fraction, "
+    "data.validation_fraction) with trainer.seed, so positions of one game never cross splits: "
+    "`convsuite train go --set data.source=/path/to/kgs-2019.tar.gz --set data.board_size=19`, then "
+    "`convsuite evaluate go --checkpoint runs/maddison-gnugo9`."
+)
