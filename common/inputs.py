@@ -2,6 +2,14 @@
 
 The order of examples in epoch ``e`` is a pure function of (seed, e), so a run resumed at
 epoch ``e``, batch ``b`` sees exactly the batches an uninterrupted run would have seen.
+
+Every training batch has the full ``batch_size``: when it does not divide the number of
+examples, the epoch's last batch is filled by wrapping around to the start of the same
+epoch's order. A short last batch (36 series in batches of 16 end every epoch with 4) gives
+BatchNorm statistics of a handful of examples once per epoch; on small sets those steps kept
+the training loss high and the moving statistics away from the population's (see
+docs/notes/batchnorm-fcn.md). Evaluation batches are not filled: each example counts once.
+
 With TensorFlow present the batches come from tf.data (the fast path on CPU); without it
 (the JAX GPU machine) from a ``keras.utils.PyDataset``. Arrays stay in their stored dtype
 (uint8 images) until the model casts them, which keeps host-to-device traffic small.
@@ -18,9 +26,17 @@ import math
 
 import numpy as np
 
+from convsuite.common.arrays import BatchDecoder
+
 
 def epoch_order(seed: int, epoch: int, n: int) -> np.ndarray:
     return np.random.default_rng([seed, epoch]).permutation(n).astype(np.int64)
+
+
+def filled_epoch_order(seed: int, epoch: int, n: int, batch_size: int) -> np.ndarray:
+    """``epoch_order`` extended cyclically to ``steps_per_epoch`` full batches: every example
+    once, then the first few of the same order again to fill the last batch."""
+    return np.resize(epoch_order(seed, epoch, n), steps_per_epoch(n, batch_size) * batch_size)
 
 
 def steps_per_epoch(n: int, batch_size: int) -> int:
@@ -33,21 +49,11 @@ def tensorflow_available() -> bool:
     return keras.backend.backend() == "tensorflow" and importlib.util.find_spec("tensorflow") is not None
 
 
-class BatchDecoder:
-    """A per-batch transform of stored examples into model inputs, for ``decode=``."""
-
-    shape: tuple  # one decoded example
-    dtype: str
-
-    def __call__(self, batch: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
-
-
 def training_batches(x, y, batch_size: int, seed: int, first_epoch: int, last_epoch: int, skip_batches: int = 0,
                      decode: BatchDecoder | None = None):
-    """Batches for epochs [first_epoch, last_epoch), shuffled per epoch, skipping the first
+    """Full batches for epochs [first_epoch, last_epoch), shuffled per epoch, skipping the first
     ``skip_batches`` of the first epoch. Returns an object ``model.fit`` accepts."""
-    orders = np.stack([epoch_order(seed, e, len(y)) for e in range(first_epoch, last_epoch)])
+    orders = np.stack([filled_epoch_order(seed, e, len(y), batch_size) for e in range(first_epoch, last_epoch)])
     if tensorflow_available():
         return _tf_batches(x, y, orders, batch_size, skip_batches, decode)
     return _ArrayBatches(x, y, orders, batch_size, skip_batches, decode)
