@@ -58,14 +58,24 @@ _EXPORTS = {
     "PolicyPlayer": "player",
     "RandomPlayer": "gtp",
     "GtpEngine": "gtp",
-    "GtpClient": "gtp",
-    "play_match": "gtp",
-    "wilson_interval": "gtp",
+    "GtpClient": "gtp_client",
+    "GtpError": "gtp_client",
+    "play_match": "match",
+    "wilson_interval": "match",
+    "MatchResult": "match",
     "draw_board": "plot",
-    # training (aliased: the submodule ``train`` would shadow a package attribute ``train``)
+    "MODELS": "models",
+    "build_model": "models",
+    # config and training (aliased: the submodule ``train`` would shadow a package attribute ``train``)
+    "GoExperiment": "config",
+    "GoModelConfig": "config",
+    "GoDataConfig": "config",
+    "EXPERIMENTS": "config",
     "train_experiment": ("train", "train"),
     "evaluate_run": ("train", "evaluate"),
+    "bench_experiment": ("train", "bench"),
     "load_run": "train",
+    "experiment_from_run": "train",
 }
 
 lazy_exports(__name__, _EXPORTS, globals())

@@ -72,7 +72,7 @@ def run(args) -> int:
         engine = GtpEngine(player, name="convsuite", komi=args.komi, fixed_size=player.board_size)
         engine.run(sys.stdin, sys.stdout)
         return 0
-    from convsuite.suites.go.gtp import play_match
+    from convsuite.suites.go.match import play_match
 
     if args.games < 1:
         raise ConvsuiteError(f"--games must be >= 1, got {args.games}")

@@ -198,17 +198,40 @@ class SignAccuracy(keras.metrics.MeanMetricWrapper):
         return {"name": self.name, "dtype": self.dtype}
 
 
-def build_model(model_cfg, board_size: int, num_planes: int, seed: int | None = None) -> keras.Model:
-    """The model a ``GoModelConfig`` names."""
-    kwargs = dict(board_size=board_size, num_planes=num_planes, augment=model_cfg.augment, seed=seed,
-                  batch_norm=model_cfg.batch_norm)
-    if model_cfg.name == "clark-storkey":
-        return clark_storkey_net(**kwargs)
-    if model_cfg.name == "maddison":
-        return maddison_net(depth=model_cfg.depth, filters=model_cfg.filters, **kwargs)
-    if model_cfg.name == "value":
-        return value_net(depth=model_cfg.depth, filters=model_cfg.filters, hidden=model_cfg.value_hidden, **kwargs)
-    raise ConvsuiteError(f"model.name must be clark-storkey, maddison or value, got {model_cfg.name!r}")
+def _common_kwargs(experiment, board_size, num_planes) -> dict:
+    from convsuite.suites.go.features import num_planes as planes_of
+
+    d, m = experiment.data, experiment.model
+    return dict(board_size=board_size or d.board_size, num_planes=num_planes or planes_of(d.feature_set),
+                augment=m.augment, seed=experiment.trainer.seed, batch_norm=m.batch_norm)
+
+
+def _clark_storkey(experiment, board_size=None, num_planes=None) -> keras.Model:
+    return clark_storkey_net(**_common_kwargs(experiment, board_size, num_planes))
+
+
+def _maddison(experiment, board_size=None, num_planes=None) -> keras.Model:
+    m = experiment.model
+    return maddison_net(depth=m.depth, filters=m.filters, **_common_kwargs(experiment, board_size, num_planes))
+
+
+def _value(experiment, board_size=None, num_planes=None) -> keras.Model:
+    m = experiment.model
+    return value_net(depth=m.depth, filters=m.filters, hidden=m.value_hidden,
+                     **_common_kwargs(experiment, board_size, num_planes))
+
+
+# model.name -> builder(experiment, board_size=None, num_planes=None); None takes the experiment's data settings.
+MODELS = {"clark-storkey": _clark_storkey, "maddison": _maddison, "value": _value}
+
+
+def build_model(experiment, board_size: int | None = None, num_planes: int | None = None) -> keras.Model:
+    """The model ``experiment.model.name`` names, for ``data.board_size`` and the planes of
+    ``data.feature_set`` unless given."""
+    name = experiment.model.name
+    if name not in MODELS:
+        raise ConvsuiteError(f"model.name must be one of {', '.join(MODELS)}, got {name!r}")
+    return MODELS[name](experiment, board_size=board_size, num_planes=num_planes)
 
 
 def model_board_size(model: keras.Model) -> int:

@@ -18,10 +18,11 @@ from convsuite.common import trainer as trainer_lib
 from convsuite.common.checkpoint import atomic_write_text
 from convsuite.common.errors import ConvsuiteError
 from convsuite.common.inputs import evaluation_batches
-from convsuite.common.trainer import SupervisedData, evaluate_model, experiment_from_run, run_directory
+from convsuite.common.trainer import SupervisedData, evaluate_model, run_directory
 from convsuite.suites.go import data as data_lib
 from convsuite.suites.go.config import EXPERIMENTS, GoExperiment, maddison_gnugo9
-from convsuite.suites.go.features import FEATURE_SETS, num_planes
+from convsuite.suites.go.features import FEATURE_SETS
+from convsuite.suites.go.models import build_model
 
 MOVE_NUMBER_BUCKETS = (0, 10, 20, 40, 80, 120, 160, 200, 250, 10_000)
 
@@ -40,14 +41,6 @@ def check_experiment(experiment: GoExperiment) -> None:
 
 def is_value(experiment: GoExperiment) -> bool:
     return experiment.model.name == "value"
-
-
-def build_model(experiment: GoExperiment):
-    from convsuite.suites.go import models
-
-    check_experiment(experiment)
-    d = experiment.data
-    return models.build_model(experiment.model, d.board_size, num_planes(d.feature_set), seed=experiment.trainer.seed)
 
 
 def compile_args(experiment: GoExperiment) -> dict:
@@ -97,7 +90,8 @@ def accuracy_by_move_number(predictions: np.ndarray, positions) -> dict:
 
 def task_report(experiment: GoExperiment, model, test, info: dict) -> dict:
     """Test numbers next to their baselines on the same positions."""
-    report = {"games": info["games"], "train_games": info["train_games"], "test_games": info["test_games"],
+    report = {"model": experiment.model.name, "dataset": experiment.data.source,
+              "games": info["games"], "train_games": info["train_games"], "test_games": info["test_games"],
               "games_skipped": info["games_skipped"], "test_positions": int(len(test))}
     predictions = model.predict(evaluation_batches(test.packed, test.moves, 256, test.decoder), verbose=0)
     if is_value(experiment):
@@ -116,21 +110,22 @@ def task_report(experiment: GoExperiment, model, test, info: dict) -> dict:
     return report
 
 
-def load_run(run_dir, which: str = "model"):
-    """(model, experiment) of a finished run directory."""
-    import convsuite.suites.go.models  # noqa: F401  (registers the custom layers)
+def experiment_from_run(run_dir: str | Path) -> GoExperiment:
+    """Rebuild the experiment a run directory was trained with (its config.toml)."""
+    return trainer_lib.experiment_from_run(run_dir, EXPERIMENTS, maddison_gnugo9)
 
+
+def load_run(run_dir: str | Path, which: str = "model"):
+    """(model, experiment) of a run directory: ``model.keras`` (final) or ``best.keras``."""
     if not Path(run_dir).is_dir():
         raise ConvsuiteError(f"checkpoint directory {run_dir} does not exist; give a run directory written by "
                              "`convsuite train go`")
-    experiment = experiment_from_run(run_dir, EXPERIMENTS, maddison_gnugo9)
+    experiment = experiment_from_run(run_dir)
     return trainer_lib.load_run_model(run_dir, which), experiment
 
 
 def train(experiment: GoExperiment, resume: bool = True) -> dict:
     """Train the experiment's policy or value net; write the run directory; return its metrics."""
-    import convsuite.suites.go.models  # noqa: F401  (a resumed checkpoint needs the custom layers)
-
     data, test, info = prepare(experiment, experiment.trainer.progress)
     print(f"Go data: {info['skip_summary']}; {info['train_games']}/{info['val_games']}/{info['test_games']} games "
           f"-> {len(data.y_train)}/{len(data.y_val)}/{len(data.y_test)} positions (train/val/test)")

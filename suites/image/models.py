@@ -13,6 +13,7 @@ import keras
 from keras import layers, ops
 
 from convsuite.common.blocks import ConvBNAct, ResidualBlock
+from convsuite.common.errors import ConvsuiteError
 
 
 # --------------------------------------------------------------------------- LeNet-5
@@ -280,3 +281,44 @@ def small_resnet(input_shape=(32, 32, 3), num_classes=10, depth=20, width=16) ->
     x = layers.GlobalAveragePooling2D(name="pool")(x)
     outputs = layers.Dense(num_classes, activation="softmax", dtype="float32", name="output")(x)
     return keras.Model(inputs, outputs, name=f"resnet{depth}")
+
+
+# --------------------------------------------------------------------------- registry
+
+# The input each architecture was published for, used when no data fixes it (bench, tests).
+DEFAULT_INPUT_SHAPES = {"lenet5": (32, 32, 1), "mcdnn": (28, 28, 1), "resnet": (32, 32, 3)}
+
+
+def _lenet5(experiment, input_shape, num_classes, column=0) -> keras.Model:
+    cfg = experiment.model
+    return lenet5(input_shape, num_classes, activation=cfg.activation, c3_table=cfg.c3_table)
+
+
+def _mcdnn_column(experiment, input_shape, num_classes, column=0) -> keras.Model:
+    cfg = experiment.model
+    distortion = None
+    if cfg.elastic_alpha or cfg.affine_rotation or cfg.affine_scale:
+        distortion = dict(alpha=cfg.elastic_alpha, sigma=cfg.elastic_sigma, rotation=cfg.affine_rotation,
+                          scale=cfg.affine_scale, seed=experiment.trainer.seed + column)
+    preprocessing = cfg.column_preprocessing[column]
+    return mcdnn_column(input_shape, num_classes, preprocessing=preprocessing, architecture=cfg.column_architecture,
+                        distortion=distortion, dropout=cfg.column_dropout, name=f"column{column + 1}_{preprocessing}")
+
+
+def _resnet(experiment, input_shape, num_classes, column=0) -> keras.Model:
+    cfg = experiment.model
+    return small_resnet(input_shape, num_classes, depth=cfg.resnet_depth, width=cfg.resnet_width)
+
+
+# model.name -> builder(experiment, input_shape, num_classes, column); MCDNN builds one column at a time.
+MODELS = {"lenet5": _lenet5, "mcdnn": _mcdnn_column, "resnet": _resnet}
+
+
+def build_model(experiment, input_shape=None, num_classes: int = 10, column: int = 0) -> keras.Model:
+    """The keras.Model ``experiment.model.name`` names (for MCDNN: column ``column``), for images
+    of ``input_shape`` (default: the architecture's published input) and ``num_classes``."""
+    name = experiment.model.name
+    if name not in MODELS:
+        raise ConvsuiteError(f"model.name must be one of {', '.join(MODELS)}, got {name!r}")
+    shape = tuple(input_shape) if input_shape is not None else DEFAULT_INPUT_SHAPES[name]
+    return MODELS[name](experiment, shape, num_classes, column=column)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import json
 import time
 from pathlib import Path
 
@@ -21,27 +20,11 @@ from convsuite.common.trainer import (
     run_directory,
     train as train_supervised,
 )
+from convsuite.common.results import write_metrics
 from convsuite.suites.image import models
 from convsuite.suites.image.config import EXPERIMENTS, ImageExperiment
+from convsuite.suites.image.models import DEFAULT_INPUT_SHAPES, build_model
 from convsuite.suites.image.data import check_images, prepare
-
-
-def build_model(experiment: ImageExperiment, input_shape, num_classes: int, column: int = 0):
-    """The keras.Model an experiment names (for MCDNN: one column, ``column``)."""
-    cfg = experiment.model
-    if cfg.name == "lenet5":
-        return models.lenet5(input_shape, num_classes, activation=cfg.activation, c3_table=cfg.c3_table)
-    if cfg.name == "resnet":
-        return models.small_resnet(input_shape, num_classes, depth=cfg.resnet_depth, width=cfg.resnet_width)
-    if cfg.name == "mcdnn":
-        distortion = None
-        if cfg.elastic_alpha or cfg.affine_rotation or cfg.affine_scale:
-            distortion = dict(alpha=cfg.elastic_alpha, sigma=cfg.elastic_sigma, rotation=cfg.affine_rotation,
-                              scale=cfg.affine_scale, seed=experiment.trainer.seed + column)
-        return models.mcdnn_column(input_shape, num_classes, preprocessing=cfg.column_preprocessing[column],
-                                   architecture=cfg.column_architecture, distortion=distortion,
-                                   dropout=cfg.column_dropout, name=f"column{column + 1}_{cfg.column_preprocessing[column]}")
-    raise ConvsuiteError(f"model.name must be lenet5, mcdnn or resnet, got {cfg.name!r}")
 
 
 def train(experiment: ImageExperiment, resume: bool = True) -> dict:
@@ -49,9 +32,8 @@ def train(experiment: ImageExperiment, resume: bool = True) -> dict:
     data, dataset = prepare(experiment)
     input_shape = data.x_train.shape[1:]
     if experiment.model.name != "mcdnn":
-        metrics = train_supervised(experiment, lambda: build_model(experiment, input_shape, dataset.num_classes),
-                                   data, resume=resume)
-        return _with_dataset(metrics, experiment, dataset)
+        return train_supervised(experiment, lambda: build_model(experiment, input_shape, dataset.num_classes),
+                                data, resume=resume, report=lambda model: _described(experiment, dataset))
 
     run_dir = run_directory(experiment)
     columns, column_metrics = [], []
@@ -62,7 +44,7 @@ def train(experiment: ImageExperiment, resume: bool = True) -> dict:
         sub.trainer.seed = experiment.trainer.seed + index
         print(f"MCDNN column {index + 1}/{len(experiment.model.column_preprocessing)} (preprocessing: {mode})")
         metrics = train_supervised(sub, lambda i=index: build_model(experiment, input_shape, dataset.num_classes, i),
-                                   data, resume=resume)
+                                   data, resume=resume, report=lambda model: _described(experiment, dataset))
         column_metrics.append(metrics)
         columns.append(load_run_model(sub.trainer.run_dir, "model"))
     ensemble = models.multi_column(columns)
@@ -81,17 +63,22 @@ def train(experiment: ImageExperiment, resume: bool = True) -> dict:
         "train_examples": int(len(data.y_train)),
         "test_examples": int(len(data.y_test)),
         "backend": column_metrics[-1]["backend"],
+        "device": column_metrics[-1].get("device"),
         "precision": experiment.runtime.precision,
+        **_described(experiment, dataset),
     }
-    metrics = _with_dataset(metrics, experiment, dataset)
-    atomic_write_text(run_dir / "metrics.json", json.dumps(metrics, indent=1))
-    return metrics
+    return write_metrics(run_dir, metrics)
 
 
-def _with_dataset(metrics: dict, experiment, dataset) -> dict:
-    metrics["dataset"] = dataset.name
-    metrics["model"] = experiment.model.name
-    return metrics
+def _described(experiment, dataset) -> dict:
+    """The image suite's keys in metrics.json."""
+    return {"dataset": dataset.name, "model": experiment.model.name}
+
+
+def load_run(run_dir: str | Path, which: str = "model"):
+    """(model, experiment) of a run directory: ``model.keras`` (final) or ``best.keras``."""
+    experiment = experiment_from_run(run_dir)
+    return load_run_model(run_dir, which), experiment
 
 
 def experiment_from_run(run_dir: str | Path) -> ImageExperiment:
@@ -101,8 +88,8 @@ def experiment_from_run(run_dir: str | Path) -> ImageExperiment:
 
 def evaluate(run_dir: str | Path, which: str = "model", experiment: ImageExperiment | None = None) -> dict:
     """Test-set metrics of a finished run, on the same split it was trained with."""
-    experiment = experiment or experiment_from_run(run_dir)
-    model = load_run_model(run_dir, which)
+    model, saved = load_run(run_dir, which)
+    experiment = experiment or saved
     data, dataset = prepare(experiment)
     check_images(data.x_test, model.input_shape[1:], what=f"{dataset.name} test images")
     classes = int(model.output_shape[-1])
@@ -116,14 +103,103 @@ def evaluate(run_dir: str | Path, which: str = "model", experiment: ImageExperim
 
 
 def predict(model_or_run_dir, images: np.ndarray, which: str = "model") -> np.ndarray:
-    """Class probabilities for raw images (N, H, W, C) from a model or a run directory,
-    after checking that the images fit the model's input."""
-    model = model_or_run_dir if hasattr(model_or_run_dir, "predict") else load_run_model(model_or_run_dir, which)
+    """Class probabilities (N, classes) for raw images from a model, a ``.keras`` file or a run
+    directory.
+
+    ``images`` is a batch (N, H, W, C), a batch of greys (N, H, W) for a one-channel model, or
+    one image (H, W, C) / (H, W), which gives one row; an empty batch gives (0, classes). Pixels
+    must be in the range the model was trained on (``trained_pixel_range``): 0-1 floats, booleans
+    or 16-bit images given to a model trained on 0-255 are refused, not scored at chance.
+    """
+    model = _predict_model(model_or_run_dir, which)
+    input_shape = tuple(model.input_shape[1:])
+    classes = int(model.output_shape[-1])
     images = np.asarray(images)
-    if images.ndim == 3 and model.input_shape[-1] == 1:
-        images = images[..., None]
-    check_images(images, model.input_shape[1:])
+    if images.ndim <= 1 and images.size == 0:  # [] : no images at all
+        return np.zeros((0, classes), dtype=np.float32)
+    images = _as_image_batch(images, input_shape)
+    check_images(images, input_shape)
+    check_pixel_range(images, trained_pixel_range(model))
+    if len(images) == 0:
+        return np.zeros((0, classes), dtype=np.float32)
     return model.predict(images, verbose=0)
+
+
+def _predict_model(model_or_path, which: str):
+    if hasattr(model_or_path, "predict"):
+        return model_or_path
+    if str(model_or_path).endswith(".keras"):
+        from convsuite.common.checkpoint import load_model_checked
+
+        return load_model_checked(Path(model_or_path))
+    return load_run_model(model_or_path, which)
+
+
+def _as_image_batch(images: np.ndarray, input_shape: tuple) -> np.ndarray:
+    """A batch (N, H, W, C) from a batch, a batch of greys (N, H, W) or a single image."""
+
+    def fits(shape, expected):
+        return len(shape) == len(expected) and all(e is None or s == e for s, e in zip(shape, expected))
+
+    one_channel = input_shape[-1] == 1
+    if fits(images.shape, input_shape):  # one image (H, W, C)
+        return images[None]
+    if one_channel and fits(images.shape, input_shape[:-1]):  # one grey image (H, W)
+        return images[None, ..., None]
+    if one_channel and images.ndim == 3 and fits(images.shape[1:], input_shape[:-1]):  # greys (N, H, W)
+        return images[..., None]
+    return images
+
+
+def trained_pixel_range(model) -> tuple[float, float] | None:
+    """The pixel range a model was trained on, read from the model itself (so a ``.keras``
+    file alone carries it): a layer whose config records ``input_range`` wins; otherwise the
+    suite's input-scaling layers (``Rescaling``, ``ImagePreprocessing``) mean raw 0-255
+    pixels, which every image-suite model is trained on. None: a model with neither."""
+    import keras
+
+    from convsuite.suites.image.models import ImagePreprocessing
+
+    def layers_of(layer):
+        yield layer
+        for inner in getattr(layer, "layers", []) or []:
+            yield from layers_of(inner)
+
+    found = None
+    for layer in layers_of(model):
+        if isinstance(layer, keras.Model):
+            continue
+        try:
+            recorded = layer.get_config().get("input_range")
+        except NotImplementedError:  # a custom layer without a config records nothing
+            recorded = None
+        if recorded is not None:
+            return float(recorded[0]), float(recorded[1])
+        if found is None and isinstance(layer, (keras.layers.Rescaling, ImagePreprocessing)):
+            found = (0.0, 255.0)
+    return found
+
+
+def check_pixel_range(images: np.ndarray, pixel_range: tuple[float, float] | None, what: str = "images") -> None:
+    """One clear error when pixels do not look like those the model was trained on."""
+    if images.dtype == bool:
+        raise ConvsuiteError(f"{what} are boolean but the model reads pixel values"
+                             f"{'' if pixel_range is None else ' %g-%g' % pixel_range}; pass e.g. x.astype('uint8') * 255")
+    if not (np.issubdtype(images.dtype, np.integer) or np.issubdtype(images.dtype, np.floating)):
+        raise ConvsuiteError(f"{what} have dtype {images.dtype}; pass uint8 or float pixel values")
+    if pixel_range is None or images.size == 0:
+        return
+    low, high = pixel_range
+    if high <= 255 and np.issubdtype(images.dtype, np.unsignedinteger) and images.dtype.itemsize > 1:
+        raise ConvsuiteError(f"{what} are {images.dtype} (16-bit or wider) but the model was trained on 8-bit pixels "
+                             f"{low:g}-{high:g}; convert them, e.g. (x / 257).round().astype('uint8') for 16-bit images")
+    smallest, largest = images.min(), images.max()
+    if smallest < low or largest > high:
+        raise ConvsuiteError(f"{what} hold pixel values from {smallest:g} to {largest:g} but the model was trained on "
+                             f"{low:g}-{high:g}; rescale them to that range")
+    if high > 1 and images.dtype != np.uint8 and 0 < largest <= 1:
+        raise ConvsuiteError(f"{what} hold pixel values in [0, 1] but the model was trained on {low:g}-{high:g}; "
+                             f"multiply them by {high:g} (e.g. (x * 255).round().astype('uint8'))")
 
 
 def bench(experiment: ImageExperiment, train_batches: int = 30, inference_images: int = 4096) -> dict:
@@ -134,7 +210,7 @@ def bench(experiment: ImageExperiment, train_batches: int = 30, inference_images
     from convsuite.common.runtime import configure
 
     runtime = configure(experiment.runtime)
-    shape = {"lenet5": (32, 32, 1), "resnet": (32, 32, 3), "mcdnn": (28, 28, 1)}[experiment.model.name]
+    shape = DEFAULT_INPUT_SHAPES[experiment.model.name]
     batch = experiment.trainer.batch_size
     rng = np.random.default_rng(0)
     n = batch * train_batches

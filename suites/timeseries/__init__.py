@@ -28,6 +28,8 @@ _EXPORTS = {
     "choose_threshold": "anomaly",
     # data
     "Series": "data",
+    "ForecastWindows": "data",
+    "ClassificationSet": "data",
     "load_series": "data",
     "read_table": "data",
     "load_ucr": "data",
@@ -45,12 +47,16 @@ _EXPORTS = {
     "TimeSeriesModelConfig": "config",
     "TimeSeriesDataConfig": "config",
     "EXPERIMENTS": "config",
-    "build_model": "train",
-    "forecast": "train",
-    "recursive_forecast": "train",
+    "MODELS": "models",
+    "build_model": "models",
+    "forecast": "tasks.forecast",
+    "recursive_forecast": "tasks.forecast",
+    "prepare_forecast": "tasks.forecast",
     "train_experiment": ("train", "train"),
     "evaluate_run": ("train", "evaluate"),
     "bench_experiment": ("train", "bench"),
+    "load_run": "train",
+    "experiment_from_run": "train",
 }
 
 lazy_exports(__name__, _EXPORTS, globals())

@@ -460,3 +460,50 @@ class StreamingForecaster:
         series = np.asarray(series, dtype="float32")
         self.reset(series.shape[0])
         return np.stack([self.step(series[:, t]) for t in range(series.shape[1])], axis=1)
+
+
+# --------------------------------------------------------------------------- registry
+
+def _tcn_kwargs(model_cfg, seed: int) -> dict:
+    return dict(filters=model_cfg.filters, kernel_size=model_cfg.kernel_size, dilations=model_cfg.dilations,
+                stacks=model_cfg.stacks, dropout=model_cfg.dropout, normalization=model_cfg.normalization,
+                skip_connections=model_cfg.skip_connections, seed=seed)
+
+
+def _tcn(experiment, num_inputs: int = 1, num_outputs: int = 1) -> keras.Model:
+    """The TCN of the experiment's task: a forecaster, or the adding / copy-memory model."""
+    m, d, seed = experiment.model, experiment.data, experiment.trainer.seed
+    if d.task == "forecast":
+        horizon = 1 if d.forecast == "recursive" else d.horizon
+        return tcn_forecaster(num_inputs, horizon=horizon, quantiles=m.quantiles or None, highway=m.highway,
+                              **_tcn_kwargs(m, seed))
+    if d.task == "adding":
+        return tcn_sequence_model(2, 1, output="last", name="tcn_adding", **_tcn_kwargs(m, seed))
+    if d.task == "copy":
+        return tcn_sequence_model(0, 10, output="sequence", vocabulary=10, name="tcn_copy", **_tcn_kwargs(m, seed))
+    raise ConvsuiteError(f"model.name=tcn serves data.task forecast, adding or copy, not {d.task!r}")
+
+
+def _fcn(experiment, num_inputs: int = 1, num_outputs: int = 2) -> keras.Model:
+    m = experiment.model
+    return fcn_classifier(num_inputs, num_outputs, filters=m.fcn_filters, kernel_sizes=m.fcn_kernel_sizes)
+
+
+def _srcnn(experiment, num_inputs: int = 1, num_outputs: int = 1) -> keras.Model:
+    from convsuite.suites.timeseries.anomaly import srcnn
+
+    return srcnn(experiment.model.srcnn_window)
+
+
+# model.name -> builder(experiment, num_inputs, num_outputs); the counts come from the data.
+MODELS = {"tcn": _tcn, "fcn": _fcn, "srcnn": _srcnn}
+
+
+def build_model(experiment, num_inputs: int = 1, num_outputs: int | None = None) -> keras.Model:
+    """The keras.Model ``experiment.model.name`` names for the experiment's task, with
+    ``num_inputs`` channels and (classification) ``num_outputs`` classes."""
+    name = experiment.model.name
+    if name not in MODELS:
+        raise ConvsuiteError(f"model.name must be one of {', '.join(MODELS)}, got {name!r}")
+    dims = {"num_inputs": num_inputs} if num_outputs is None else {"num_inputs": num_inputs, "num_outputs": num_outputs}
+    return MODELS[name](experiment, **dims)

@@ -27,6 +27,12 @@ def cli_run(tmp_path_factory, selfplay_games):
     return run_dir, json.loads(result.stdout.strip())
 
 
+def test_metrics_json_holds_exactly_what_train_json_printed(cli_run):
+    run_dir, trained = cli_run
+    assert json.loads((run_dir / "metrics.json").read_text()) == trained
+    assert trained["model"] == "maddison" and trained["baseline_uniform_legal_top1"] > 0
+
+
 def test_train_and_evaluate_through_the_cli(cli_run):
     run_dir, trained = cli_run
     assert trained["suite"] == "go" and trained["games"] == 80 and trained["policy_top1"] > 0

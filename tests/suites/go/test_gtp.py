@@ -11,17 +11,11 @@ import pytest
 from tests.suites.go.conftest import needs_gnugo
 
 from convsuite.common.errors import ConvsuiteError
-from convsuite.suites.go import gtp, sgf
+from convsuite.suites.go import gtp, gtp_client, sgf
 from convsuite.suites.go.board import BLACK, EMPTY, PASS, WHITE, from_gtp
-from convsuite.suites.go.gtp import (
-    GtpClient,
-    GtpEngine,
-    GtpError,
-    MatchResult,
-    RandomPlayer,
-    play_match,
-    wilson_interval,
-)
+from convsuite.suites.go.gtp import GtpEngine, RandomPlayer
+from convsuite.suites.go.gtp_client import GtpClient, GtpError
+from convsuite.suites.go.match import MatchResult, play_match, wilson_interval
 
 REQUIRED = [
     "protocol_version", "name", "version", "known_command", "list_commands", "quit", "boardsize",
@@ -342,8 +336,8 @@ def test_client_reports_engine_death_and_silence():
 def test_a_missing_engine_program_names_the_program_and_the_install_hint(monkeypatch):
     with pytest.raises(ConvsuiteError, match="no-such-go-engine"):
         GtpClient("no-such-go-engine --mode gtp")
-    monkeypatch.setattr(gtp.shutil, "which", lambda name: None)
-    monkeypatch.setattr(gtp, "GNUGO_FALLBACK", "/nonexistent/gnugo")
+    monkeypatch.setattr(gtp_client.shutil, "which", lambda name: None)
+    monkeypatch.setattr(gtp_client, "GNUGO_FALLBACK", "/nonexistent/gnugo")
     with pytest.raises(ConvsuiteError, match="apt-get install gnugo"):
         GtpClient("gnugo --mode gtp")
 

@@ -9,7 +9,7 @@ import pytest
 
 from convsuite.suites.go import train as go_train
 from convsuite.suites.go.config import EXPERIMENTS
-from convsuite.suites.go.gtp import play_match
+from convsuite.suites.go.match import play_match
 from convsuite.suites.go.player import PolicyPlayer
 from tests.suites.go.conftest import needs_gnugo
 

@@ -104,7 +104,7 @@ def test_positions_skip_random_openings_and_passes(selfplay_games):
 def test_missing_sources_say_how_to_get_them(tmp_path):
     with pytest.raises(ConvsuiteError, match="does not exist"):
         data_lib.game_sources(GoDataConfig(source=str(tmp_path / "nowhere")))
-    with pytest.raises(ConvsuiteError, match="curl -o"):
+    with pytest.raises(ConvsuiteError, match="scripts/setup.sh .*apt-get source --download-only gnugo"):
         data_lib.game_sources(GoDataConfig(source="gnugo-regression", data_dir=str(tmp_path)))
     (tmp_path / "empty").mkdir()
     with pytest.raises(ConvsuiteError, match="no usable 9x9 games"):
@@ -130,7 +130,7 @@ def test_engine_reproduces_the_final_position_of_real_games_as_gnu_go_does():
     import tempfile
     from pathlib import Path
 
-    from convsuite.suites.go.gtp import GtpClient
+    from convsuite.suites.go.gtp_client import GtpClient
 
     archive = data_lib.gnugo_regression_archive()  # scripts/setup.sh fetches it; missing fails with how to get it
     skip = SkipLog()

@@ -10,10 +10,22 @@ TINY_COPY = ["--config", "copy", "--set", "data.sequence_length=10", "--set", "d
              "--set", "data.test_samples=200", "--set", "trainer.epochs=2", "--set", "trainer.progress=false"]
 
 
-def test_train_then_evaluate_copy_memory_through_the_cli(tmp_path):
-    run_dir = tmp_path / "copy"
+@pytest.fixture(scope="module")
+def copy_run(tmp_path_factory):
+    run_dir = tmp_path_factory.mktemp("tscli") / "copy"
     trained = json.loads(convsuite("train", "timeseries", *TINY_COPY, "--set", f"trainer.run_dir={run_dir}",
                                    "--json").stdout.strip())
+    return run_dir, trained
+
+
+def test_metrics_json_holds_exactly_what_train_json_printed(copy_run):
+    run_dir, trained = copy_run
+    assert json.loads((run_dir / "metrics.json").read_text()) == trained
+    assert (trained["task"], trained["model"], trained["dataset"]) == ("copy", "tcn", "copy")
+
+
+def test_train_then_evaluate_copy_memory_through_the_cli(copy_run):
+    run_dir, trained = copy_run
     assert trained["task"] == "copy" and trained["epochs"] == 2
     assert trained["memoryless_loss"] == pytest.approx(10 * 2.0794415 / 30, rel=1e-6)
     evaluated = json.loads(convsuite("evaluate", "timeseries", "--checkpoint", str(run_dir), "--json").stdout.strip())

@@ -439,7 +439,7 @@ def test_nan_inside_a_series_is_rejected(tmp_path):
 
 def test_unknown_ucr_set_lists_the_bundled_ones_and_where_to_download(tmp_path):
     pytest.importorskip("aeon")
-    with pytest.raises(ConvsuiteError, match=r"bundled: ACSF1, .*GunPoint.*timeseriesclassification\.com.*data\.data_dir="):
+    with pytest.raises(ConvsuiteError, match=r"bundled: ACSF1, .*GunPoint.*classification archive.*data\.data_dir="):
         load_ucr("Wafer")
     with pytest.raises(ConvsuiteError, match=r"'Wafer' is not in .*Wafer"):
         load_ucr("Wafer", data_dir=str(tmp_path))

@@ -14,6 +14,7 @@ import pytest
 
 from convsuite.common.errors import ConvsuiteError
 from convsuite.suites.timeseries import train as ts_train
+from convsuite.suites.timeseries.tasks import forecast as forecast_task
 from convsuite.suites.timeseries.config import EXPERIMENTS
 
 
@@ -56,23 +57,23 @@ def test_evaluate_reproduces_the_training_report(forecast_run):
 
 def test_forecast_from_a_run_directory_in_the_series_units(forecast_run):
     exp, _ = forecast_run
-    windows = ts_train.prepare_forecast(exp)
-    raw = ts_train.windows_values(windows, exp)
+    windows = forecast_task.prepare_forecast(exp)
+    raw = forecast_task.windows_values(windows, exp)
     start = int(windows.test_input_start[0])
     history = raw[start: start + windows.input_length]
-    bands = ts_train.forecast(exp.trainer.run_dir, history)
+    bands = forecast_task.forecast(exp.trainer.run_dir, history)
     assert bands.shape == (1, 48, 3)
     assert np.all(np.diff(bands, axis=-1) >= 0)
     truth = windows.target_values[start + windows.input_length: start + windows.input_length + 48]
     assert np.mean(np.abs(bands[0, :, 1] - truth)) < 0.25 * np.mean(truth)  # demand is ~4.5 GW; a real forecast
     with pytest.raises(ConvsuiteError, match="receptive field"):
-        ts_train.forecast(exp.trainer.run_dir, history[-100:])
+        forecast_task.forecast(exp.trainer.run_dir, history[-100:])
     with pytest.raises(ConvsuiteError, match="channels"):
-        ts_train.forecast(exp.trainer.run_dir, history[:, :3])
+        forecast_task.forecast(exp.trainer.run_dir, history[:, :3])
     broken = history.copy()
     broken[5, 0] = np.nan
     with pytest.raises(ConvsuiteError, match="NaN"):
-        ts_train.forecast(exp.trainer.run_dir, broken)
+        forecast_task.forecast(exp.trainer.run_dir, broken)
 
 
 def test_recursive_one_step_forecaster_trains_and_is_scored_on_the_same_origins(tmp_path):
