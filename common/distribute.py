@@ -13,9 +13,11 @@ It keeps what makes a multi-worker run equal to a one-process run with the same 
   whole global batch (all-reduced, so a short last batch is weighted correctly); summing
   the replicas' gradients then gives the gradient of the global-batch mean, as ``fit`` does.
 
-Only the chief (task 0) writes the run directory; the other workers save to a temporary
-directory because saving may need every worker to take part. What is not supported here:
-checkpoints and resume, per-epoch validation, and ``mixed_float16`` (it needs loss scaling).
+Only the chief (task 0) owns and writes the run directory (lock, config.toml, checkpoints,
+log.csv, metrics.json); the other workers save to a temporary directory because saving may
+need every worker to take part, and restore from the chief's checkpoints when they resume.
+What is not supported here: mid-epoch checkpoints, per-epoch validation, and
+``mixed_float16`` (it needs loss scaling).
 """
 
 from __future__ import annotations
@@ -26,10 +28,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from convsuite.common import config as config_lib
-from convsuite.common.checkpoint import atomic_write_text, save_model_atomic
+from convsuite.common.checkpoint import CheckpointStore, save_model_atomic
 from convsuite.common.errors import ConvsuiteError
 from convsuite.common.inputs import steps_per_epoch, training_batches
+from convsuite.common.progress import Progress
+from convsuite.common.rundir import RunDirectory, run_directory
+from convsuite.common.runlog import ScalarLog
+from convsuite.common.runstate import RunState
 
 
 def worker_role(runtime) -> tuple[str, int, int]:
@@ -83,22 +88,48 @@ def _per_example_loss(loss):
 
 
 def train_multiworker(experiment, build_model, data, runtime, *, loss="sparse_categorical_crossentropy",
-                      metrics=("accuracy",)) -> dict:
+                      metrics=("accuracy",), resume: bool = True) -> dict:
     """Train ``experiment`` under ``runtime.strategy`` (a MultiWorkerMirroredStrategy) with a
-    custom step; the chief writes ``model.keras`` and ``metrics.json``; return the metrics."""
-    import keras
-    import tensorflow as tf
+    custom step; the chief writes the run directory; return the metrics.
 
-    from convsuite.common.trainer import make_optimizer, run_directory
-
+    Checkpoints (``trainer.checkpoint_every_epochs`` and the last epoch; not mid-epoch) hold the
+    model's and optimizer's variables and the per-epoch losses, in the run directory's
+    ``checkpoints/`` (``common.runstate``). With ``resume`` every worker restores the chief's
+    newest intact checkpoint (the run directory must be on a file system they all see) and the
+    workers check they start from the same epoch. ``worker_train_examples`` counts what this
+    process trained since it started."""
     cfg = experiment.trainer
     if experiment.runtime.precision == "mixed_float16":
         raise ConvsuiteError("runtime.precision=mixed_float16 is not supported with runtime.strategy=multiworker "
                              "(it needs loss scaling); use mixed_bfloat16 or float32")
     strategy = runtime.strategy
     chief = is_chief(runtime)
-    run_dir = run_directory(experiment) if chief else Path(tempfile.mkdtemp(prefix="convsuite-worker-"))
-    run_dir.mkdir(parents=True, exist_ok=True)
+    shared_dir = run_directory(experiment)
+    # Only the chief owns the run directory; the others save to a directory of their own, because
+    # reading distributed variables for a checkpoint may need every worker to take part.
+    run = RunDirectory.open(shared_dir if chief else Path(tempfile.mkdtemp(prefix="convsuite-worker-")))
+    try:
+        if chief and not resume:
+            run.start_over()
+        checkpoint = CheckpointStore(shared_dir).latest(repoint=chief) if resume else None
+        epochs_done = int(checkpoint.record["values"]["epochs_done"]) if checkpoint is not None else 0
+        if chief:
+            run.claim_config(experiment, resuming=checkpoint is not None, finished=epochs_done >= cfg.epochs)
+        return _train_multiworker(experiment, build_model, data, runtime, run, checkpoint, chief, loss, metrics)
+    finally:
+        run.close()
+        if not chief:
+            shutil.rmtree(run.path, ignore_errors=True)
+
+
+def _train_multiworker(experiment, build_model, data, runtime, run, checkpoint, chief, loss, metrics) -> dict:
+    import keras
+    import tensorflow as tf
+
+    from convsuite.common.trainer import make_optimizer
+
+    cfg = experiment.trainer
+    strategy = runtime.strategy
     log = print if chief else (lambda *args, **kwargs: None)
     log(describe_strategy(runtime))
 
@@ -108,57 +139,79 @@ def train_multiworker(experiment, build_model, data, runtime, *, loss="sparse_ca
         model = build_model()
         optimizer = make_optimizer(cfg)
         optimizer.build(model.trainable_variables)
+    state = RunState(run, keep=cfg.keep_checkpoints, total_steps=cfg.epochs, progress=False)
+    state.add_model("model", model, optimizer)
+    state.values.update(epochs_done=0, loss_per_epoch=[], train_seconds=0.0)
+    if checkpoint is not None:
+        state.restore(checkpoint, quiet=not chief)
+    first_epoch = int(state.values["epochs_done"])
+    if not _same_on_every_worker(strategy, first_epoch):
+        raise ConvsuiteError(f"the workers resume {run_directory(experiment)} from different epochs (this one from "
+                             f"{first_epoch}); give every worker the same trainer.run_dir on a shared file system")
     per_example_loss = _per_example_loss(loss)
 
     n = len(data.y_train)
     per_epoch = steps_per_epoch(n, cfg.batch_size)
-    dataset = training_batches(data.x_train, data.y_train, cfg.batch_size, cfg.seed, 0, cfg.epochs, decode=data.decode)
-    options = tf.data.Options()
-    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
-    batches = iter(strategy.experimental_distribute_dataset(dataset.with_options(options)))
-
-    def step(x, y):
-        context = tf.distribute.get_replica_context()
-        local_count = tf.cast(tf.shape(y)[0], "float32")
-        # Examples in the whole global batch: differs from batch_size only for a short last batch.
-        global_count = context.all_reduce(tf.distribute.ReduceOp.SUM, local_count)
-        with tf.GradientTape() as tape:
-            y_pred = model(x, training=True)
-            local_sum = tf.reduce_sum(per_example_loss(y, keras.ops.cast(y_pred, "float32")))
-            scaled = local_sum / tf.maximum(global_count, 1.0)
-            if model.losses:  # regularisers: counted once in total, as fit does
-                scaled += tf.add_n([tf.cast(v, "float32") for v in model.losses]) / strategy.num_replicas_in_sync
-        gradients = tape.gradient(scaled, model.trainable_variables)
-        optimizer.apply_gradients(zip(gradients, model.trainable_variables))
-        return local_sum, local_count
-
-    @tf.function
-    def train_step(batch):
-        loss_sum, count = strategy.run(step, args=batch)
-        return (strategy.reduce(tf.distribute.ReduceOp.SUM, loss_sum, axis=None),
-                strategy.reduce(tf.distribute.ReduceOp.SUM, count, axis=None), count)
-
-    history, log_lines, seconds_total = [], ["epoch,loss,examples_per_s"], 0.0
+    scalars = ScalarLog(run.path, "epoch", tensorboard=chief, validation_run=True, tag_prefix="epoch_")
+    scalars.truncate(before=first_epoch)
+    progress = Progress(cfg.epochs, first_epoch, bar=False)
     local_examples = 0.0  # examples this worker's own replicas trained on: ~1/workers of the total
-    for epoch in range(cfg.epochs):
-        if cfg.lr_decay_per_epoch != 1.0:
-            optimizer.learning_rate.assign(cfg.learning_rate * cfg.lr_decay_per_epoch**epoch)
-        start = time.perf_counter()
-        loss_sum, count = 0.0, 0.0
-        for _ in range(per_epoch):
-            batch_sum, batch_count, per_replica = train_step(next(batches))
-            local_examples += sum(float(v) for v in strategy.experimental_local_results(per_replica))
-            loss_sum += float(batch_sum)
-            count += float(batch_count)
-        seconds = time.perf_counter() - start
-        seconds_total += seconds
-        # Example-weighted mean over the epoch: the number fit reports as "loss".
-        history.append(loss_sum / max(count, 1.0))
-        log(f"epoch {epoch + 1}/{cfg.epochs}: loss {history[-1]:.6f}, {count / max(seconds, 1e-9):.0f} examples/s")
-        log_lines.append(f"{epoch},{history[-1]!r},{count / max(seconds, 1e-9):.1f}")
+    if first_epoch < cfg.epochs:
+        dataset = training_batches(data.x_train, data.y_train, cfg.batch_size, cfg.seed, first_epoch, cfg.epochs,
+                                   decode=data.decode)
+        options = tf.data.Options()
+        options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+        batches = iter(strategy.experimental_distribute_dataset(dataset.with_options(options)))
+
+        def step(x, y):
+            context = tf.distribute.get_replica_context()
+            local_count = tf.cast(tf.shape(y)[0], "float32")
+            # Examples in the whole global batch: differs from batch_size only for a short last batch.
+            global_count = context.all_reduce(tf.distribute.ReduceOp.SUM, local_count)
+            with tf.GradientTape() as tape:
+                y_pred = model(x, training=True)
+                local_sum = tf.reduce_sum(per_example_loss(y, keras.ops.cast(y_pred, "float32")))
+                scaled = local_sum / tf.maximum(global_count, 1.0)
+                if model.losses:  # regularisers: counted once in total, as fit does
+                    scaled += tf.add_n([tf.cast(v, "float32") for v in model.losses]) / strategy.num_replicas_in_sync
+            gradients = tape.gradient(scaled, model.trainable_variables)
+            optimizer.apply_gradients(zip(gradients, model.trainable_variables))
+            return local_sum, local_count
+
+        @tf.function
+        def train_step(batch):
+            loss_sum, count = strategy.run(step, args=batch)
+            return (strategy.reduce(tf.distribute.ReduceOp.SUM, loss_sum, axis=None),
+                    strategy.reduce(tf.distribute.ReduceOp.SUM, count, axis=None), count)
+
+        for epoch in range(first_epoch, cfg.epochs):
+            if cfg.lr_decay_per_epoch != 1.0:
+                optimizer.learning_rate.assign(cfg.learning_rate * cfg.lr_decay_per_epoch**epoch)
+            start = time.perf_counter()
+            loss_sum, count = 0.0, 0.0
+            for _ in range(per_epoch):
+                batch_sum, batch_count, per_replica = train_step(next(batches))
+                local_examples += sum(float(v) for v in strategy.experimental_local_results(per_replica))
+                loss_sum += float(batch_sum)
+                count += float(batch_count)
+            seconds = time.perf_counter() - start
+            # Example-weighted mean over the epoch: the number fit reports as "loss".
+            state.values["loss_per_epoch"].append(loss_sum / max(count, 1.0))
+            state.values["train_seconds"] += seconds
+            state.values["epochs_done"] = epoch + 1
+            row = {"loss": state.values["loss_per_epoch"][-1], "examples_per_s": count / max(seconds, 1e-9)}
+            if chief:
+                scalars.write({"epoch": epoch, **row})
+                progress.report(f"epoch {epoch + 1}/{cfg.epochs}", row, done=epoch + 1)
+            every = cfg.checkpoint_every_epochs
+            if epoch + 1 == cfg.epochs or (every and (epoch + 1) % every == 0):
+                state.save(step=(epoch + 1) * per_epoch)  # every worker: reading the variables may need them all
+    scalars.close()
 
     # Every worker saves (reading distributed variables may need all of them); only the chief's file is kept.
-    save_model_atomic(model, run_dir / "model.keras")
+    save_model_atomic(model, run.path / "model.keras")
+    history = state.values["loss_per_epoch"]
+    seconds_total = state.values["train_seconds"]
     metrics_out = {
         "experiment": experiment.name,
         "suite": experiment.suite,
@@ -174,22 +227,31 @@ def train_multiworker(experiment, build_model, data, runtime, *, loss="sparse_ca
         "worker_train_examples": int(local_examples),
         "test_examples": int(len(data.y_test)),
         "train_seconds": round(seconds_total, 3),
-        "train_examples_per_s": round(n * cfg.epochs / max(seconds_total, 1e-9), 1),
+        "train_examples_per_s": round(n * len(history) / max(seconds_total, 1e-9), 1),
     }
     if not chief:
-        shutil.rmtree(run_dir, ignore_errors=True)
         return metrics_out
     # Evaluate a plain (undistributed) copy: fit/evaluate on the distributed model hit the same Keras bug.
     # The caller's build_model has registered any custom layers in this process already.
-    plain = keras.saving.load_model(run_dir / "model.keras", compile=False)
+    plain = keras.saving.load_model(run.path / "model.keras", compile=False)
     plain.compile(loss=loss, metrics=list(metrics))
     metrics_out.update(_evaluate(plain, data.x_test, data.y_test, "test", data.decode))
     if len(data.y_val):
         metrics_out.update(_evaluate(plain, data.x_val, data.y_val, "val", data.decode))
-    atomic_write_text(run_dir / "config.toml", config_lib.to_toml(experiment))
-    atomic_write_text(run_dir / "log.csv", "\n".join(log_lines) + "\n")
-    atomic_write_text(run_dir / "metrics.json", json.dumps(metrics_out, indent=1))
-    return metrics_out
+    return run.write_metrics(metrics_out)
+
+
+def _same_on_every_worker(strategy, value: int) -> bool:
+    """Whether every worker holds the same ``value`` (mean of squares equals the squared mean)."""
+    import tensorflow as tf
+
+    @tf.function
+    def spread():
+        both = strategy.run(lambda: tf.constant([float(value), float(value) ** 2]))
+        return strategy.reduce(tf.distribute.ReduceOp.MEAN, both, axis=None)
+
+    mean, mean_of_squares = (float(v) for v in spread().numpy())
+    return abs(mean_of_squares - mean * mean) < 1e-6
 
 
 def _evaluate(model, x, y, prefix: str, decode=None) -> dict:

@@ -2,59 +2,35 @@
 
 It adds what a long run needs around ``fit``: atomic checkpoints every N epochs and/or
 steps, resume that restores weights, optimizer state, epoch, batch and RNG state, export
-of the best model, TensorBoard and CSV logs, early stopping, a progress bar, and a
-``metrics.json`` summary of the finished run.
+of the best model, TensorBoard and CSV logs, early stopping, the run's progress and ETA, and
+a ``metrics.json`` summary of the finished run. The run directory, its lock, config.toml and
+checkpoints are the same machinery custom loops use (``common.rundir``, ``common.checkpoint``,
+``common.runstate``).
 """
 
 from __future__ import annotations
 
-import json
 import math
-import shutil
 import time
-from dataclasses import dataclass
+import warnings
 from pathlib import Path
 from typing import Callable
-
-import numpy as np
 
 from convsuite.common import config as config_lib
 from convsuite.common.checkpoint import (
     CheckpointManager,
-    atomic_write_text,
     load_model_checked,
     restore_rng_state,
     save_model_atomic,
 )
 from convsuite.common.config import Experiment
 from convsuite.common.errors import ConvsuiteError
+from convsuite.common.arrays import SupervisedData, split_validation  # noqa: F401  (their old home)
 from convsuite.common.inputs import BatchDecoder, evaluation_batches, steps_per_epoch, training_batches
-
-
-@dataclass
-class SupervisedData:
-    """Arrays ready for the model: training, validation (may be empty) and test splits.
-
-    With ``decode`` the x arrays hold a compact stored form that each batch is decoded from
-    (see ``common.inputs.BatchDecoder``)."""
-
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_val: np.ndarray
-    y_val: np.ndarray
-    x_test: np.ndarray
-    y_test: np.ndarray
-    decode: BatchDecoder | None = None
-
-
-def split_validation(x, y, fraction: float, seed: int):
-    """Hold out a fixed random ``fraction`` of the training split for validation."""
-    if fraction <= 0:
-        return x, y, x[:0], y[:0]
-    order = np.random.default_rng([seed, 7919]).permutation(len(y))
-    n_val = max(1, int(round(len(y) * fraction)))
-    val, train = np.sort(order[:n_val]), np.sort(order[n_val:])
-    return x[train], y[train], x[val], y[val]
+from convsuite.common.results import write_metrics
+from convsuite.common.progress import Progress, format_metrics
+from convsuite.common.rundir import RunDirectory, run_directory  # noqa: F401  (run_directory: its old home)
+from convsuite.common.runlog import ScalarLog
 
 
 def make_optimizer(trainer: config_lib.TrainerConfig):
@@ -72,8 +48,13 @@ def make_optimizer(trainer: config_lib.TrainerConfig):
     raise ConvsuiteError(f"trainer.optimizer must be adam, adamw, sgd or rmsprop, got {name!r}")
 
 
-def run_directory(experiment: Experiment) -> Path:
-    return Path(experiment.trainer.run_dir or Path("runs") / (experiment.name or experiment.suite or "run"))
+def open_run(experiment: Experiment) -> RunDirectory:
+    """Own ``experiment``'s run directory before data or models load: one line of error at once
+    when another process trains in it (its pid, host and command) or it is not writable.
+
+    A suite may call this first (``with open_run(experiment):`` around loading its data and
+    ``train``); ``train`` then reuses the open directory instead of locking it again."""
+    return RunDirectory.open(run_directory(experiment))
 
 
 def _keras_callbacks():
@@ -82,10 +63,15 @@ def _keras_callbacks():
     return keras.callbacks.Callback
 
 
-class RunState(_keras_callbacks()):
-    """Checkpoints, best-model export and early stopping, with their state kept in checkpoints."""
+class FitState(_keras_callbacks()):
+    """Checkpoints, best-model export, early stopping and the epoch log, with their state in checkpoints.
 
-    def __init__(self, manager, run_dir, trainer_cfg, per_epoch, first_epoch, skip_batches, global_step, extra):
+    At an epoch's end the log row (log.csv, TensorBoard) and best.keras are written before the
+    checkpoint, and a resumed run first drops the rows after its checkpoint: every epoch is
+    logged once however the run was interrupted."""
+
+    def __init__(self, manager, run_dir, trainer_cfg, per_epoch, first_epoch, skip_batches, global_step, extra,
+                 scalars, direction):
         super().__init__()
         self.manager = manager
         self.run_dir = Path(run_dir)
@@ -96,8 +82,10 @@ class RunState(_keras_callbacks()):
         self.epoch = first_epoch
         self.best = extra.get("best")
         self.wait = int(extra.get("wait", 0))
-        self.mode_max = "acc" in trainer_cfg.monitor or "auc" in trainer_cfg.monitor
+        self.mode_max = direction == "max"
         self.stopped_early = bool(extra.get("stopped_early", False))
+        self.scalars = scalars
+        self.monitor_checked = False
 
     def _extra(self):
         return {"best": self.best, "wait": self.wait, "stopped_early": self.stopped_early}
@@ -119,7 +107,14 @@ class RunState(_keras_callbacks()):
         if self.batch_in_epoch < self.per_epoch:  # stopped inside the epoch: keep the exact position
             self.manager.save(self.model, epoch, self.batch_in_epoch, self.global_step, self._extra())
             return
-        value = logs.get(self.cfg.monitor)
+        monitor = self.cfg.monitor
+        if not self.monitor_checked:
+            self.monitor_checked = True
+            if monitor not in logs:
+                warnings.warn(f"trainer.monitor={monitor!r} is not among this run's epoch metrics "
+                              f"({', '.join(sorted(logs)) or 'none'}): no best.keras is exported and early stopping "
+                              "is off; set trainer.monitor to one of those", UserWarning, stacklevel=2)
+        value = logs.get(monitor)
         if value is not None and math.isfinite(value):
             better = self.best is None or (value > self.best if self.mode_max else value < self.best)
             if better:
@@ -130,10 +125,41 @@ class RunState(_keras_callbacks()):
             if self.cfg.early_stopping_patience and self.wait >= self.cfg.early_stopping_patience:
                 self.stopped_early = True
                 self.model.stop_training = True
+        self.scalars.write({"epoch": epoch, **{k: _scalar(v) for k, v in logs.items()}})
         last = epoch + 1 >= self.cfg.epochs or self.stopped_early
         every = self.cfg.checkpoint_every_epochs
         if last or (every and (epoch + 1) % every == 0):
             self.manager.save(self.model, epoch + 1, 0, self.global_step, self._extra())
+
+
+class FitProgress(_keras_callbacks()):
+    """The run's progress: a bar with the run's ETA on a terminal, one plain line per epoch elsewhere."""
+
+    def __init__(self, progress: Progress, epochs: int, per_epoch: int, first_epoch: int, skip_batches: int):
+        super().__init__()
+        self.progress, self.epochs, self.per_epoch = progress, epochs, per_epoch
+        self.epoch, self.batch, self.skip = first_epoch, skip_batches, skip_batches
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch, self.batch, self.skip = epoch, self.skip, 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.batch += 1
+        if self.progress.bar:
+            text = f"epoch {self.epoch + 1}/{self.epochs} {self.batch}/{self.per_epoch}"
+            shown = {k: _scalar(v) for k, v in (logs or {}).items() if k in ("loss", "accuracy")}
+            self.progress.update(self.epoch * self.per_epoch + self.batch, f"{text}  {format_metrics(shown)}")
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.progress.report(f"epoch {epoch + 1}/{self.epochs}", {k: _scalar(v) for k, v in (logs or {}).items()},
+                             done=(epoch + 1) * self.per_epoch)
+
+
+def _scalar(value):
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return value
 
 
 class Throughput(_keras_callbacks()):
@@ -168,92 +194,92 @@ def train(
 ) -> dict:
     """Train (or resume) ``experiment``; write the run directory; return the final metrics.
 
+    The run directory belongs to this process while it trains (``RUN/.lock``; see ``open_run``).
+    With ``resume`` the run goes on from its newest intact checkpoint (the checkpoints' own
+    records decide, not latest.json). A run directory holds one run: a config that differs
+    from the run's config.toml in a key outside ``rundir.RESUMABLE_KEYS`` (which may change:
+    more epochs, progress display, checkpoint frequency, backend and devices) is refused with
+    the keys and values. A finished run's config.toml is never rewritten: the same command
+    again only evaluates the finished model. ``resume=False`` (``--fresh``) starts over.
+
     ``report(model)`` adds task-specific numbers (a forecast's MASE against its baselines,
     say) to the metrics written to ``metrics.json``."""
-    import keras
-
     from convsuite.common.runtime import configure
 
     cfg = experiment.trainer
     if cfg.epochs < 1 or cfg.batch_size < 1:
         raise ConvsuiteError(f"trainer.epochs and trainer.batch_size must be >= 1, got {cfg.epochs} and {cfg.batch_size}")
-    run_dir = run_directory(experiment)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    runtime = configure(experiment.runtime)
-    if runtime.is_multiworker and runtime.backend == "tensorflow":
+    if experiment.runtime.strategy == "multiworker" and experiment.runtime.backend == "tensorflow":
         from convsuite.common.distribute import train_multiworker
 
-        return train_multiworker(experiment, build_model, data, runtime, loss=loss, metrics=metrics)
+        # Every worker runs this; only the chief owns (locks and writes) the run directory.
+        return train_multiworker(experiment, build_model, data, configure(experiment.runtime), loss=loss,
+                                 metrics=metrics, resume=resume)
+    with open_run(experiment) as run:
+        runtime = configure(experiment.runtime)
+        return _fit(run, experiment, runtime, build_model, data, loss, metrics, resume, report)
 
-    _check_config_matches(run_dir, experiment, resume)
-    manager = CheckpointManager(run_dir, cfg.keep_checkpoints)
-    if not resume:  # starting over: the old run's checkpoints and log would mix with the new one
-        shutil.rmtree(manager.directory, ignore_errors=True)
-        (run_dir / "log.csv").unlink(missing_ok=True)
+
+def _fit(run: RunDirectory, experiment, runtime, build_model, data, loss, metrics, resume, report) -> dict:
+    import keras
+
+    cfg = experiment.trainer
+    manager = CheckpointManager(run.path, cfg.keep_checkpoints)
+    if not resume:  # starting over: the old run's checkpoints, logs and models would mix with the new one
+        run.start_over()
+    checkpoint = manager.latest() if resume else None
+    record = checkpoint.record if checkpoint is not None else {}
+    extra = record.get("extra", {})
+    first_epoch, skip, global_step = record.get("epoch", 0), record.get("batch_in_epoch", 0), record.get("global_step", 0)
+    finished = checkpoint is not None and (first_epoch >= cfg.epochs or bool(extra.get("stopped_early")))
+    run.claim_config(experiment, resuming=checkpoint is not None, finished=finished)
+    direction = config_lib.monitor_direction(cfg)
     keras.utils.set_random_seed(cfg.seed)
-    restored = manager.restore() if resume and manager.exists() else None
     with runtime.scope():
-        if restored is not None:
-            model, state = restored
-            first_epoch, skip, global_step = state["epoch"], state["batch_in_epoch"], state["global_step"]
-            restore_rng_state(state.get("rng", {}))
-            extra = state.get("extra", {})
-            print(f"Resuming {run_dir} at epoch {first_epoch + 1}, batch {skip} (step {global_step}).")
+        if checkpoint is not None:
+            model = load_model_checked(checkpoint.file(manager.MODEL_FILE))
+            restore_rng_state(record.get("rng", {}))
+            print(f"Resuming {run.path} at epoch {first_epoch + 1}, batch {skip} (step {global_step}) "
+                  f"from {checkpoint.name}.")
         else:
             model = build_model()
             model.compile(optimizer=make_optimizer(cfg), loss=loss, metrics=list(metrics),
                           jit_compile=runtime.jit_compile)
-            first_epoch, skip, global_step, extra = 0, 0, 0, {}
-    atomic_write_text(run_dir / "config.toml", config_lib.to_toml(experiment))
-    if first_epoch >= cfg.epochs or extra.get("stopped_early"):
-        print(f"{run_dir} already finished {first_epoch} epochs; evaluating.")
-        return _finish(experiment, model, data, run_dir, runtime, None, first_epoch, report)
+    if finished:
+        print(f"{run.path} already finished {first_epoch} epochs; evaluating.")
+        return _finish(experiment, model, data, run.path, runtime, None, first_epoch, report)
 
     per_epoch = steps_per_epoch(len(data.y_train), cfg.batch_size)
-    run_state = RunState(manager, run_dir, cfg, per_epoch, first_epoch, skip, global_step, extra)
+    scalars = ScalarLog(run.path, "epoch", validation_run=True, tag_prefix="epoch_")
+    scalars.truncate(before=first_epoch)
+    fit_state = FitState(manager, run.path, cfg, per_epoch, first_epoch, skip, global_step, extra, scalars, direction)
     throughput = Throughput(len(data.y_train))
-    callbacks = [throughput, run_state, keras.callbacks.CSVLogger(str(run_dir / "log.csv"), append=True)]
+    progress = Progress(cfg.epochs * per_epoch, first_epoch * per_epoch + skip, bar=cfg.progress)
+    callbacks = [throughput, fit_state, FitProgress(progress, cfg.epochs, per_epoch, first_epoch, skip)]
     if cfg.lr_decay_per_epoch != 1.0:
         base, decay = cfg.learning_rate, cfg.lr_decay_per_epoch
         callbacks.insert(0, keras.callbacks.LearningRateScheduler(lambda epoch: base * decay**epoch))
-    if runtime.backend == "tensorflow":
-        callbacks.append(keras.callbacks.TensorBoard(log_dir=str(run_dir / "tensorboard"), update_freq="epoch"))
     validation = (evaluation_batches(data.x_val, data.y_val, cfg.batch_size, data.decode) if len(data.y_val)
                   else None)
-    verbose = 1 if cfg.progress else 2
 
-    # A mid-epoch resume first finishes the interrupted epoch, then runs the rest as usual.
-    start = first_epoch
-    if skip:
-        inputs = training_batches(data.x_train, data.y_train, cfg.batch_size, cfg.seed, start, start + 1, skip,
-                                  decode=data.decode)
-        model.fit(inputs, initial_epoch=start, epochs=start + 1, steps_per_epoch=per_epoch - skip,
-                  validation_data=validation, callbacks=callbacks, verbose=verbose, shuffle=False)
-        start += 1
-    if start < cfg.epochs and not model.stop_training:
-        inputs = training_batches(data.x_train, data.y_train, cfg.batch_size, cfg.seed, start, cfg.epochs,
-                                  decode=data.decode)
-        model.fit(inputs, initial_epoch=start, epochs=cfg.epochs, steps_per_epoch=per_epoch,
-                  validation_data=validation, callbacks=callbacks, verbose=verbose, shuffle=False)
-    epochs_done = run_state.epoch + 1
-    return _finish(experiment, model, data, run_dir, runtime, throughput, epochs_done, report)
-
-
-def _check_config_matches(run_dir: Path, experiment: Experiment, resume: bool) -> None:
-    """Refuse to resume a run whose model or data differ from the current experiment."""
-    saved = run_dir / "config.toml"
-    if not (resume and saved.exists() and (run_dir / "checkpoints").exists()):
-        return
-    import tomllib
-
-    previous = tomllib.loads(saved.read_text())
-    current = tomllib.loads(config_lib.to_toml(experiment))
-    for section in ("model", "data"):
-        if previous.get(section) != current.get(section):
-            raise ConvsuiteError(
-                f"{run_dir} holds a run with a different {section} config than this one; "
-                f"choose another trainer.run_dir or delete {run_dir}"
-            )
+    try:
+        # A mid-epoch resume first finishes the interrupted epoch, then runs the rest as usual.
+        start = first_epoch
+        if skip:
+            inputs = training_batches(data.x_train, data.y_train, cfg.batch_size, cfg.seed, start, start + 1, skip,
+                                      decode=data.decode)
+            model.fit(inputs, initial_epoch=start, epochs=start + 1, steps_per_epoch=per_epoch - skip,
+                      validation_data=validation, callbacks=callbacks, verbose=0, shuffle=False)
+            start += 1
+        if start < cfg.epochs and not model.stop_training:
+            inputs = training_batches(data.x_train, data.y_train, cfg.batch_size, cfg.seed, start, cfg.epochs,
+                                      decode=data.decode)
+            model.fit(inputs, initial_epoch=start, epochs=cfg.epochs, steps_per_epoch=per_epoch,
+                      validation_data=validation, callbacks=callbacks, verbose=0, shuffle=False)
+    finally:
+        scalars.close()
+    epochs_done = fit_state.epoch + 1
+    return _finish(experiment, model, data, run.path, runtime, throughput, epochs_done, report)
 
 
 def evaluate_model(model, x, y, batch_size: int = 256, decode: BatchDecoder | None = None) -> dict:
@@ -283,25 +309,24 @@ def _finish(experiment, model, data, run_dir, runtime, throughput, epochs_done, 
         metrics["train_seconds"] = round(throughput.total_seconds, 3)
         metrics["train_examples_per_s"] = round(throughput.total_examples / throughput.total_seconds, 1)
     if report is not None:
-        metrics.update(report(model))
-    atomic_write_text(run_dir / "metrics.json", json.dumps(metrics, indent=1))
-    return metrics
+        metrics.update(report(model))  # the suite's own keys (dataset, model, baselines), before the one write
+    return write_metrics(run_dir, metrics)
 
 
 def experiment_from_run(run_dir: str | Path, experiments: dict, default: Callable[[], Experiment]) -> Experiment:
     """Rebuild the experiment a run directory was trained with: its ``config.toml`` read over
     the named experiment it started from (``experiments[name]``, else ``default``)."""
-    import tomllib
-
     path = Path(run_dir) / "config.toml"
     if not path.exists():
         raise ConvsuiteError(f"{run_dir} has no config.toml; pass a directory written by `convsuite train`")
-    name = tomllib.loads(path.read_text()).get("name", "")
-    return config_lib.load_toml(path, experiments.get(name, default)())
+    return config_lib.experiment_from_toml(path, experiments, default)  # a garbage file is a one-line error
 
 
 def load_run_model(run_dir: str | Path, which: str = "model"):
     """Load ``model.keras`` (final) or ``best.keras`` from a finished run directory."""
+    import convsuite
+
+    convsuite.register_keras_objects()  # every suite's custom layers, whichever suite wrote the run
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise ConvsuiteError(f"checkpoint directory {run_dir} does not exist")

@@ -3,7 +3,9 @@
 A subprocess because TensorFlow fixes its logical CPU devices and reads TF_CONFIG when it
 first initialises, so each strategy needs a fresh interpreter.
 
-    python _distributed_worker.py STRATEGY NUM_CPU_DEVICES N_TRAIN RUN_DIR OUT_PREFIX
+    python _distributed_worker.py STRATEGY NUM_CPU_DEVICES N_TRAIN RUN_DIR OUT_PREFIX [EPOCHS [resume]]
+
+Without ``resume`` the run starts over (resume=False).
 
 Writes OUT_PREFIX.json (the metrics train() returned, plus the per-epoch training loss),
 OUT_PREFIX.npz (this process's final weights, from the model object it trained) and, in
@@ -36,13 +38,15 @@ def tiny_data(n_train: int, n_test: int = 200):
 
 def main():
     strategy, num_cpu, n_train, run_dir, out_prefix = sys.argv[1:6]
+    epochs = int(sys.argv[6]) if len(sys.argv) > 6 else EPOCHS
+    resume = len(sys.argv) > 7 and sys.argv[7] == "resume"
     import keras
 
     from convsuite.common.config import Experiment
     from convsuite.common.trainer import train
 
     experiment = Experiment(name="distribute-test", suite="test")
-    experiment.trainer.epochs = EPOCHS
+    experiment.trainer.epochs = epochs
     experiment.trainer.batch_size = BATCH
     experiment.trainer.learning_rate = 3e-3
     experiment.trainer.seed = 3
@@ -64,7 +68,7 @@ def main():
         built.append(model)
         return model
 
-    metrics = train(experiment, build_model, tiny_data(int(n_train)), resume=False)
+    metrics = train(experiment, build_model, tiny_data(int(n_train)), resume=resume)
     if "train_loss_per_epoch" not in metrics:  # the fit path logs the loss to log.csv
         rows = (Path(run_dir) / "log.csv").read_text().splitlines()
         header = rows[0].split(",")

@@ -17,10 +17,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from convsuite.common.inputs import steps_per_epoch
+
 WORKER = Path(__file__).with_name("_distributed_worker.py")
 TIMEOUT_S = 120
 N_EVEN = 512  # 8 full batches of 64: both mirrored replicas get 32 examples in every step
-N_SHORT = 509  # the last batch of each epoch has 61 examples, split unevenly between workers
+N_SHORT = 509  # 509 does not divide by the batch: the epoch's last batch is filled from its start
 
 
 def _env(tf_config: str | None = None) -> dict:
@@ -48,15 +50,17 @@ def _tf_config(ports, index) -> str:
 
 
 def _run_together(jobs, tmp: Path) -> list[dict]:
-    """Start every job ((name, strategy, num_cpu, n_train, run_dir, env)) at once and wait for all.
+    """Start every job ((name, strategy, num_cpu, n_train, run_dir, env[, [epochs, "resume"]])) at once
+    and wait for all.
 
     If one fails or the time runs out, the others are killed at once (a worker whose peer is
     gone would otherwise wait for it) and the test fails with the tails of their logs.
     """
     procs = []
-    for name, strategy, num_cpu, n_train, run_dir, env in jobs:
+    for name, strategy, num_cpu, n_train, run_dir, env, *more in jobs:
         log = open(tmp / f"{name}.log", "w")
-        args = [sys.executable, str(WORKER), strategy, str(num_cpu), str(n_train), str(run_dir), str(tmp / name)]
+        args = [sys.executable, str(WORKER), strategy, str(num_cpu), str(n_train), str(run_dir), str(tmp / name),
+                *(str(arg) for arg in (more[0] if more else []))]
         procs.append((name, subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT), log))
     deadline = time.monotonic() + TIMEOUT_S
     problem = None
@@ -136,7 +140,8 @@ def test_two_workers_match_one_worker_with_same_global_batch(tmp_path, single_wo
     assert workers[0]["train_loss_per_epoch"][1] < workers[0]["train_loss_per_epoch"][0] - 0.05
     # Each worker trained on its own half of every global batch, not on all of it.
     seen = [m["worker_train_examples"] for m in workers]
-    assert sum(seen) == 2 * N_SHORT and min(seen) >= 0.45 * 2 * N_SHORT, seen
+    trained = 2 * steps_per_epoch(N_SHORT, 64) * 64  # two epochs of full global batches of 64
+    assert sum(seen) == trained and min(seen) >= 0.45 * trained, seen
     # Both workers hold the one-worker model; the chief saved it and wrote the metrics.
     for name in ("worker0", "worker1"):
         assert _max_weight_difference(tmp_path / f"{name}.npz", reference_dir / "one.npz") < 1e-5
@@ -154,3 +159,24 @@ def test_custom_loop_matches_fit_on_one_process(tmp_path, single_worker_loop):
     np.testing.assert_allclose(reference["train_loss_per_epoch"], fitted["train_loss_per_epoch"], rtol=0, atol=1e-5)
     assert _max_weight_difference(reference_dir / "one.npz", tmp_path / "fit.npz") < 1e-5
     assert abs(reference["test_accuracy"] - fitted["test_accuracy"]) < 1e-6
+
+
+def test_two_workers_resume_from_the_chiefs_checkpoint(tmp_path, single_worker_loop):
+    """One epoch (on one worker), then two workers resume for the second: the chief's checkpoint
+    is restored by every worker, and the run equals the one-worker run of two epochs in one go."""
+    reference_dir, reference = single_worker_loop
+    run_dir = tmp_path / "run"
+    first = _run_together([("first", "multiworker", 0, N_SHORT, run_dir, _env(_tf_config(_free_ports(1), 0)), [1])],
+                          tmp_path)
+    assert first[0]["epochs"] == 1 and [p.name for p in (run_dir / "checkpoints").glob("ckpt-*")]
+    ports = _free_ports(2)
+    workers = _run_together([(f"worker{i}", "multiworker", 0, N_SHORT, run_dir, _env(_tf_config(ports, i)),
+                              [2, "resume"]) for i in range(2)], tmp_path)
+    for name, metrics in zip(("worker0", "worker1"), workers):
+        np.testing.assert_allclose(metrics["train_loss_per_epoch"], reference["train_loss_per_epoch"],
+                                   rtol=0, atol=1e-5)
+        assert _max_weight_difference(tmp_path / f"{name}.npz", reference_dir / "one.npz") < 1e-5
+    assert "Resuming" not in (tmp_path / "worker1.log").read_text()  # only the chief speaks
+    assert [int(line.split(",")[0]) for line in (run_dir / "log.csv").read_text().splitlines()[1:]] == [0, 1]
+    assert json.loads((run_dir / "metrics.json").read_text())["train_loss_per_epoch"] == \
+        workers[0]["train_loss_per_epoch"]
