@@ -265,7 +265,11 @@ def run(argv: list[str] | None = None) -> int:
     output = sys.stderr if args.json else sys.stdout
     with contextlib.redirect_stdout(output):
         if args.command == "train":
-            result = module.train(experiment, resume=not args.fresh)
+            from convsuite.common.trainer import open_run
+
+            # Own the run directory before the suite loads data: a locked or read-only one fails at once.
+            with open_run(experiment):
+                result = module.train(experiment, resume=not args.fresh)
         else:
             result = module.bench(experiment)
     _print_result(result, args.json)

@@ -94,6 +94,8 @@ class TrainerConfig:
     early_stopping_patience: int = setting(0, "stop after this many epochs without a better monitor; 0 = off",
                                            at_least=0)
     seed: int = setting(0, "seed of weights, shuffling and augmentation", at_least=0)
+    recompute_batchnorm: bool = setting(True, "after training, set BatchNorm moving statistics to the training "
+                                              "set's, computed with the final weights (docs/notes/batchnorm-fcn.md)")
     run_dir: str = setting("", "run directory (checkpoints, logs, models); empty: runs/<experiment name>")
     progress: bool = setting(True, "progress bar (false: one line per epoch)")
 

@@ -287,7 +287,30 @@ def evaluate_model(model, x, y, batch_size: int = 256, decode: BatchDecoder | No
     return {key: float(value) for key, value in results.items()}
 
 
+def _recompute_batchnorm(experiment, model, data, run_dir) -> None:
+    """Population BatchNorm statistics for the final and the best model (docs/notes/batchnorm-fcn.md).
+
+    They depend only on the weights and the training data, so a finished run that is finished
+    again gets the same statistics."""
+    from convsuite.common.batchnorm import batchnorm_layers, recompute_batchnorm_statistics
+
+    if not experiment.trainer.recompute_batchnorm or not batchnorm_layers(model):
+        return
+    batch_size = max(experiment.trainer.batch_size, 256)
+
+    def batches():
+        return evaluation_batches(data.x_train, data.y_train, batch_size, data.decode)
+
+    recompute_batchnorm_statistics(model, batches())
+    best_path = run_dir / "best.keras"
+    if best_path.exists():
+        best = load_model_checked(best_path)
+        recompute_batchnorm_statistics(best, batches())
+        save_model_atomic(best, best_path)
+
+
 def _finish(experiment, model, data, run_dir, runtime, throughput, epochs_done, report=None) -> dict:
+    _recompute_batchnorm(experiment, model, data, run_dir)
     save_model_atomic(model, run_dir / "model.keras")
     test = evaluate_model(model, data.x_test, data.y_test, decode=data.decode)
     metrics = {

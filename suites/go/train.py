@@ -57,12 +57,12 @@ def compile_args(experiment: GoExperiment) -> dict:
 def prepare(experiment: GoExperiment, progress: bool = True):
     """Games -> game-level splits -> positions; returns (SupervisedData, test Positions, info)."""
     check_experiment(experiment)
-    d, seed = experiment.data, experiment.trainer.seed
-    games, skip = data_lib.load_games(d, seed, progress)
+    d, seed, cluster = experiment.data, experiment.trainer.seed, experiment.runtime.cluster
+    games, skip = data_lib.load_games(d, seed, progress, cluster)
     train_games, val_games, test_games = data_lib.split_games(games, d.test_fraction, d.validation_fraction, seed)
-    train = data_lib.cached_positions(train_games, d, "train", seed, progress)
-    val = data_lib.cached_positions(val_games, d, "val", seed, progress)
-    test = data_lib.cached_positions(test_games, d, "test", seed, progress)
+    train = data_lib.cached_positions(train_games, d, "train", seed, progress, cluster)
+    val = data_lib.cached_positions(val_games, d, "val", seed, progress, cluster)
+    test = data_lib.cached_positions(test_games, d, "test", seed, progress, cluster)
     if not len(train) or not len(test):
         raise ConvsuiteError(f"the games gave {len(train)} training and {len(test)} test positions; use more games")
     target = "results" if is_value(experiment) else "moves"

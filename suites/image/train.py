@@ -33,7 +33,7 @@ def train(experiment: ImageExperiment, resume: bool = True) -> dict:
     input_shape = data.x_train.shape[1:]
     if experiment.model.name != "mcdnn":
         return train_supervised(experiment, lambda: build_model(experiment, input_shape, dataset.num_classes),
-                                data, resume=resume, report=lambda model: _described(experiment, dataset))
+                                data, resume=resume, report=lambda model: _described(experiment, dataset, data))
 
     run_dir = run_directory(experiment)
     columns, column_metrics = [], []
@@ -65,14 +65,17 @@ def train(experiment: ImageExperiment, resume: bool = True) -> dict:
         "backend": column_metrics[-1]["backend"],
         "device": column_metrics[-1].get("device"),
         "precision": experiment.runtime.precision,
-        **_described(experiment, dataset),
+        **_described(experiment, dataset, data),
     }
     return write_metrics(run_dir, metrics)
 
 
-def _described(experiment, dataset) -> dict:
-    """The image suite's keys in metrics.json."""
-    return {"dataset": dataset.name, "model": experiment.model.name}
+def _described(experiment, dataset, data: SupervisedData | None = None) -> dict:
+    """The image suite's keys in metrics.json, with the logistic-regression baseline on the same split."""
+    described = {"dataset": dataset.name, "model": experiment.model.name}
+    if data is not None:
+        described["baseline_logistic_regression_accuracy"] = logistic_regression_baseline(data, seed=experiment.trainer.seed)
+    return described
 
 
 def load_run(run_dir: str | Path, which: str = "model"):

@@ -235,3 +235,30 @@ def test_a_garbage_run_config_is_one_line_before_keras_starts(tmp_path, capsys, 
     assert run_in_process("evaluate", "image", "--checkpoint", str(run_dir)) == 2
     err = capsys.readouterr().err
     assert "config.toml' is not valid TOML" in err and err.count("\n") == 1 and backend_started == []
+
+
+def test_train_in_a_run_directory_held_by_another_process_fails_before_loading_data(tmp_path, monkeypatch, capsys):
+    from convsuite.common import cli
+    from convsuite.suites.image import data as image_data
+
+    run_dir = tmp_path / "held"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from convsuite.common.rundir import RunDirectory; "
+         f"RunDirectory.open({str(run_dir)!r}); print('held', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True, env=ENV)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+
+        def no_data(*args, **kwargs):
+            raise AssertionError("the data loaded although the run directory is held by another process")
+
+        monkeypatch.setattr(image_data, "prepare", no_data)
+        monkeypatch.setattr("convsuite.suites.image.train.prepare", no_data, raising=False)
+        with pytest.raises(SystemExit) as exit_info:
+            cli.main(["train", "image", "--config", "lenet5-digits", "--set", f"trainer.run_dir={run_dir}"])
+        assert exit_info.value.code == 2
+        error = capsys.readouterr().err
+        assert f"is in use by process {holder.pid}" in error and "Traceback" not in error
+    finally:
+        holder.kill()
+        holder.wait()
