@@ -139,37 +139,19 @@ def configured_experiment(suite: str, row: PaperResult, quick: bool, runs: str |
 # --------------------------------------------------------------------------- run directories
 
 
-def _flatten(values: dict, prefix: str = "") -> dict:
-    flat = {}
-    for key, value in values.items():
-        if isinstance(value, dict):
-            flat.update(_flatten(value, f"{prefix}{key}."))
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
-
-
 def config_differences(run_dir: Path, experiment) -> list[str]:
     """``key: saved != wanted`` for every model/data/trainer value in which ``run_dir``'s
     config.toml differs from ``experiment`` (run directory, checkpoint cadence and progress
     display are not compared)."""
-    from convsuite.common import config as config_lib
+    from convsuite.common import rundir
 
     path = Path(run_dir) / "config.toml"
     try:
         saved = tomllib.loads(path.read_text())
     except (OSError, tomllib.TOMLDecodeError) as error:
         raise ConvsuiteError(f"cannot read {path} ({error}); delete {run_dir} or pass another --runs folder") from None
-    wanted = tomllib.loads(config_lib.to_toml(experiment))
-    saved_flat = _flatten({k: saved.get(k, {}) for k in COMPARED_SECTIONS})
-    wanted_flat = _flatten({k: wanted.get(k, {}) for k in COMPARED_SECTIONS})
-    differences = []
-    for key in sorted(set(saved_flat) | set(wanted_flat)):
-        if key in IGNORED_CONFIG_KEYS:
-            continue
-        if saved_flat.get(key) != wanted_flat.get(key):
-            differences.append(f"{key}: {saved_flat.get(key, 'missing')!r} != {wanted_flat.get(key, 'missing')!r}")
-    return differences
+    return [f"{key}: {'missing' if old is None else repr(old)} != {'missing' if new is None else repr(new)}"
+            for key, old, new in rundir.config_differences(saved, experiment, IGNORED_CONFIG_KEYS, COMPARED_SECTIONS)]
 
 
 def read_metrics(run_dir: Path) -> dict:

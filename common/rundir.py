@@ -163,14 +163,8 @@ class RunDirectory:
 
     def config_differences(self, experiment, may_change=RESUMABLE_KEYS) -> list[tuple[str, object, object]]:
         """(key, saved value, current value) for every key outside ``may_change`` that differs."""
-        from convsuite.common import config as config_lib
-
         saved = self.saved_config()
-        if saved is None:
-            return []
-        old, new = _flatten(saved), _flatten(tomllib.loads(config_lib.to_toml(experiment)))
-        return [(key, old.get(key), new.get(key)) for key in sorted(set(old) | set(new))
-                if old.get(key) != new.get(key) and key not in may_change]
+        return [] if saved is None else config_differences(saved, experiment, may_change)
 
     def claim_config(self, experiment, *, resuming: bool, finished: bool = False, may_change=RESUMABLE_KEYS) -> None:
         """Check ``experiment`` against the run's config.toml and (re)write it.
@@ -219,6 +213,22 @@ def _read_holder(fd: int) -> str:
                 f"({holder['command'][:200]})")
     except (ValueError, KeyError, TypeError, OSError):
         return "another process"
+
+
+def config_differences(saved: dict, experiment, may_change=RESUMABLE_KEYS,
+                       sections: tuple[str, ...] | None = None) -> list[tuple[str, object, object]]:
+    """(key, saved value, current value) for every dotted key of ``experiment`` that differs
+    from ``saved`` (a run's config.toml as a dict), except ``may_change``; only ``sections``
+    (e.g. ``("model", "data", "trainer")``) when given."""
+    from convsuite.common import config as config_lib
+
+    current = tomllib.loads(config_lib.to_toml(experiment))
+    if sections is not None:
+        saved = {key: saved.get(key, {}) for key in sections}
+        current = {key: current.get(key, {}) for key in sections}
+    old, new = _flatten(saved), _flatten(current)
+    return [(key, old.get(key), new.get(key)) for key in sorted(set(old) | set(new))
+            if old.get(key) != new.get(key) and key not in may_change]
 
 
 def _flatten(values: dict, prefix: str = "") -> dict:
