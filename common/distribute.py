@@ -102,7 +102,6 @@ def train_multiworker(experiment, build_model, data, runtime, *, loss="sparse_ca
     if experiment.runtime.precision == "mixed_float16":
         raise ConvsuiteError("runtime.precision=mixed_float16 is not supported with runtime.strategy=multiworker "
                              "(it needs loss scaling); use mixed_bfloat16 or float32")
-    strategy = runtime.strategy
     chief = is_chief(runtime)
     shared_dir = run_directory(experiment)
     # Only the chief owns the run directory; the others save to a directory of their own, because

@@ -21,22 +21,9 @@ from convsuite.common.inputs import evaluation_batches
 from convsuite.common.trainer import SupervisedData, evaluate_model, run_directory
 from convsuite.suites.go import data as data_lib
 from convsuite.suites.go.config import EXPERIMENTS, GoExperiment, maddison_gnugo9
-from convsuite.suites.go.features import FEATURE_SETS
 from convsuite.suites.go.models import build_model
 
 MOVE_NUMBER_BUCKETS = (0, 10, 20, 40, 80, 120, 160, 200, 250, 10_000)
-
-
-def check_experiment(experiment: GoExperiment) -> None:
-    d, m = experiment.data, experiment.model
-    if d.feature_set not in FEATURE_SETS:
-        raise ConvsuiteError(f"data.feature_set must be one of {', '.join(FEATURE_SETS)}, got {d.feature_set!r}")
-    if not 2 <= d.board_size <= 25:
-        raise ConvsuiteError(f"data.board_size must be between 2 and 25 (9..19 for real games), got {d.board_size}")
-    if m.name not in ("maddison", "clark-storkey", "value"):
-        raise ConvsuiteError(f"model.name must be maddison, clark-storkey or value, got {m.name!r}")
-    if m.name == "value" and d.feature_set != "alphago-value":
-        raise ConvsuiteError("the value net needs data.feature_set=alphago-value (it must see who is to move)")
 
 
 def is_value(experiment: GoExperiment) -> bool:
@@ -56,7 +43,7 @@ def compile_args(experiment: GoExperiment) -> dict:
 
 def prepare(experiment: GoExperiment, progress: bool = True):
     """Games -> game-level splits -> positions; returns (SupervisedData, test Positions, info)."""
-    check_experiment(experiment)
+    experiment.validate()
     d, seed, cluster = experiment.data, experiment.trainer.seed, experiment.runtime.cluster
     games, skip = data_lib.load_games(d, seed, progress, cluster)
     train_games, val_games, test_games = data_lib.split_games(games, d.test_fraction, d.validation_fraction, seed)
@@ -159,7 +146,7 @@ def bench(experiment: GoExperiment, train_batches: int = 20, genmoves: int = 30)
     from convsuite.suites.go.gtp import RandomPlayer
     from convsuite.suites.go.player import PolicyPlayer
 
-    check_experiment(experiment)
+    experiment.validate()
     d = experiment.data
     size, feature_set = d.board_size, d.feature_set
     # Random games (uniform legal, no own-eye filling) stand in for real ones: same board sizes.

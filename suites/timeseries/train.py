@@ -14,40 +14,20 @@ from pathlib import Path
 import numpy as np
 
 from convsuite.common import trainer as trainer_lib
-from convsuite.common.errors import ConvsuiteError
 from convsuite.common.trainer import make_optimizer
-from convsuite.suites.timeseries.config import EXPERIMENTS, TASKS as TASK_NAMES, TimeSeriesExperiment
+from convsuite.suites.timeseries.config import EXPERIMENTS, TimeSeriesExperiment
 from convsuite.suites.timeseries.models import build_model
-from convsuite.suites.timeseries.series import FILL_POLICIES
 from convsuite.suites.timeseries.tasks import anomaly, classify, forecast as forecast_task, synthetic
 # Forecasting helpers older notebooks import from here (the package exports them from tasks.forecast).
 from convsuite.suites.timeseries.tasks.forecast import forecast, prepare_forecast, recursive_forecast  # noqa: F401
 
-MODEL_FOR_TASK = {"forecast": "tcn", "adding": "tcn", "copy": "tcn", "classify": "fcn", "anomaly": "srcnn"}
 # data.task -> its module: train(experiment, resume), evaluate(experiment, run_dir, which), bench_inputs(...)
 TASKS = {"forecast": forecast_task, "classify": classify, "anomaly": anomaly, "adding": synthetic, "copy": synthetic}
 
 
-def check_experiment(experiment: TimeSeriesExperiment) -> None:
-    """Refuse inconsistent settings before any data loads."""
-    d, m = experiment.data, experiment.model
-    if d.task not in TASK_NAMES:
-        raise ConvsuiteError(f"data.task must be one of {', '.join(TASK_NAMES)}, got {d.task!r}")
-    if m.name != MODEL_FOR_TASK[d.task]:
-        raise ConvsuiteError(f"data.task={d.task} uses model.name={MODEL_FOR_TASK[d.task]}, got {m.name!r}")
-    if d.fill not in FILL_POLICIES:
-        raise ConvsuiteError(f"data.fill must be one of {', '.join(FILL_POLICIES)}, got {d.fill!r}")
-    if d.forecast not in ("direct", "recursive"):
-        raise ConvsuiteError(f"data.forecast must be direct or recursive, got {d.forecast!r}")
-    if d.forecast == "recursive" and m.quantiles:
-        raise ConvsuiteError("quantile forecasts need data.forecast=direct (a recursive forecast feeds back one value)")
-    if m.normalization not in ("weight", "layer", "none"):
-        raise ConvsuiteError(f"model.normalization must be weight, layer or none, got {m.normalization!r}")
-
-
 def train(experiment: TimeSeriesExperiment, resume: bool = True) -> dict:
     """Train the experiment's task; write the run directory; return its metrics."""
-    check_experiment(experiment)
+    experiment.validate()
     return TASKS[experiment.data.task].train(experiment, resume)
 
 
@@ -66,7 +46,7 @@ def load_run(run_dir: str | Path, which: str = "model"):
 def evaluate(run_dir: str | Path, which: str = "model", experiment: TimeSeriesExperiment | None = None) -> dict:
     """Test metrics of a finished run on the same data it was trained with."""
     experiment = experiment or experiment_from_run(run_dir)
-    check_experiment(experiment)
+    experiment.validate()
     task = experiment.data.task
     head = {"experiment": experiment.name, "checkpoint": str(run_dir), "which": which, "task": task}
     return {**head, **TASKS[task].evaluate(experiment, run_dir, which)}
@@ -80,7 +60,7 @@ def bench(experiment: TimeSeriesExperiment, train_batches: int = 20, inference_s
     from convsuite.common.inputs import training_batches
     from convsuite.common.runtime import configure
 
-    check_experiment(experiment)
+    experiment.validate()
     runtime = configure(experiment.runtime)
     batch = experiment.trainer.batch_size
     rng = np.random.default_rng(0)

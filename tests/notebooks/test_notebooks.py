@@ -1,6 +1,5 @@
 """Every notebook runs top to bottom in quick mode (CONVSUITE_QUICK=1), plots included."""
 
-import os
 from pathlib import Path
 
 import nbformat

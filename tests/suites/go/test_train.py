@@ -115,11 +115,11 @@ def test_inconsistent_experiments_are_refused():
     experiment = EXPERIMENTS["value-gnugo9"]()
     experiment.data.feature_set = "maddison"
     with pytest.raises(ConvsuiteError, match="alphago-value"):
-        go_train.check_experiment(experiment)
+        experiment.validate()
     experiment = EXPERIMENTS["maddison-gnugo9"]()
     experiment.model.name = "resnet"
     with pytest.raises(ConvsuiteError, match="model.name"):
-        go_train.check_experiment(experiment)
+        experiment.validate()
 
 
 @needs_gnugo
