@@ -110,11 +110,11 @@ class WorkerPool:
 
     def map(self, fn: Callable, items: Sequence, progress: bool = False, desc: str = "", unit: str = "item") -> list:
         """``[fn(item) for item in items]`` in parallel, in item order, with an optional progress bar."""
-        from tqdm import tqdm
+        from convsuite.common.progress import counter_bar
 
         items = list(items)
         results: list = [None] * len(items)
-        with tqdm(total=len(items), desc=desc or _name(fn), unit=unit, disable=not progress) as bar:
+        with counter_bar(total=len(items), desc=desc or _name(fn), unit=unit, enabled=progress) as bar:
             for index, result in self.imap_unordered(fn, items):
                 results[index] = result
                 bar.update()

@@ -42,6 +42,15 @@ def is_terminal(stream) -> bool:
         return False
 
 
+def counter_bar(iterable=None, *, enabled: bool = True, **kwargs):
+    """A tqdm bar for counted work (games played, shards extracted): drawn only on a terminal,
+    so a log file or pipe gets no control codes; ``enabled=False`` hides it everywhere."""
+    from tqdm import tqdm
+
+    kwargs.setdefault("file", sys.stderr)
+    return tqdm(iterable, disable=None if enabled else True, **kwargs)
+
+
 class Progress:
     """Steps done out of a run's ``total`` steps, and the time left for the whole run.
 

@@ -129,7 +129,7 @@ def generate_selfplay(data_cfg, seed: int = 0, progress: bool = True, cluster: s
     that played it, and is written as soon as it finishes: an interrupted generation resumes
     with the missing games only.
     """
-    from tqdm import tqdm
+    from convsuite.common.progress import counter_bar
 
     if cluster in ("", "local"):  # a remote cluster's workers need GNU Go, not this machine
         gnugo_program()
@@ -140,8 +140,8 @@ def generate_selfplay(data_cfg, seed: int = 0, progress: bool = True, cluster: s
         jobs = [(data_cfg.board_size, data_cfg.komi, data_cfg.gnugo_level, data_cfg.random_opening,
                  seed * 1_000_003 + i) for i in missing]
         with _worker_pool(data_cfg, cluster, len(jobs)) as pool, \
-                tqdm(total=len(jobs), desc=f"GNU Go self-play ({data_cfg.board_size}x{data_cfg.board_size})",
-                     unit="game", disable=not progress) as bar:
+                counter_bar(total=len(jobs), desc=f"GNU Go self-play ({data_cfg.board_size}x{data_cfg.board_size})",
+                            unit="game", enabled=progress) as bar:
             for index, sgf in pool.imap_unordered(_generate_one, jobs):
                 atomic_write_text(folder / f"game_{missing[index]:05d}.sgf", sgf)
                 bar.update()
@@ -294,12 +294,12 @@ def extract_positions(games: list[GameRecord], feature_set: str, size: int, skip
                       per_game: int = 0, seed: int = 0, progress: bool = False, desc: str = "positions") -> Positions:
     """Cut every move of ``games`` into a Positions set (``per_game`` > 0: that many random
     positions per game, the value net's decorrelation)."""
-    from tqdm import tqdm
+    from convsuite.common.progress import counter_bar
 
     rng = np.random.default_rng([seed, 131])
     channels = num_planes(feature_set)
     packed, moves, results, numbers, legal, game_ids = [], [], [], [], [], []
-    for g, record in enumerate(tqdm(games, desc=desc, unit="game", disable=not progress)):
+    for g, record in enumerate(counter_bar(games, desc=desc, unit="game", enabled=progress)):
         skip = random_opening_length(record) if skip_random_opening else 0
         rows = list(game_positions(record, feature_set, skip))
         if per_game and len(rows) > per_game:
@@ -358,7 +358,7 @@ def cached_positions(games: list[GameRecord], data_cfg, split: str, seed: int = 
     time on local processes (or on the Ray cluster ``cluster``) and kept (bit-packed) under
     data/go/positions/: an interrupted extraction makes only the missing shards, and a rerun
     loads them all."""
-    from tqdm import tqdm
+    from convsuite.common.progress import counter_bar
 
     per_game = data_cfg.value_positions_per_game if split == "train" else 0
     size, channels = data_cfg.board_size, num_planes(data_cfg.feature_set)
@@ -367,7 +367,7 @@ def cached_positions(games: list[GameRecord], data_cfg, split: str, seed: int = 
     step = max(1, data_cfg.shard_games)
     parts: list[Positions | None] = []
     missing = []  # (slot in parts, shard file, job)
-    with tqdm(total=len(games), desc=f"{split} positions", unit="game", disable=not progress) as bar:
+    with counter_bar(total=len(games), desc=f"{split} positions", unit="game", enabled=progress) as bar:
         for i in range(0, len(games), step):
             shard = games[i:i + step]
             path = folder / f"{split}-{_cache_key(shard, data_cfg.feature_set, per_game, seed + i)}.npz"

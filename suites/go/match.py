@@ -245,7 +245,7 @@ def play_match(
     out = Path(out_dir) if out_dir is not None else None
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-    from tqdm import tqdm  # plain tqdm: the brief is a text bar on stderr, also inside notebooks
+    from convsuite.common.progress import counter_bar
 
     our_name = getattr(player, "name", type(player).__name__)
     results: list[GameResult] = []
@@ -261,7 +261,7 @@ def play_match(
             opp_name = client.program
         use_final_score = client.known("final_score")
         has_seed = client.known("set_random_seed")
-        bar = tqdm(total=games, desc=f"{our_name} vs {opp_name}", file=sys.stderr, disable=not progress)
+        bar = counter_bar(total=games, desc=f"{our_name} vs {opp_name}", enabled=progress)
         try:
             for index in range(games):
                 our_color = BLACK if index % 2 == 0 else WHITE

@@ -41,3 +41,24 @@ def test_the_eta_covers_the_steps_left_in_the_whole_run():
     progress.started -= 10.0  # ten seconds for 100 steps
     progress.update(200)
     assert 75 < progress.eta() < 85  # 800 steps left at ~10 steps/s
+
+
+def test_counter_bars_draw_only_on_a_terminal(capsys):
+    import io
+
+    from convsuite.common.progress import counter_bar
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    terminal = Terminal()
+    for _ in counter_bar(range(3), desc="games", file=terminal):
+        pass
+    assert "games" in terminal.getvalue() and "\r" in terminal.getvalue()
+    drawn = terminal.getvalue()
+    for _ in counter_bar(range(3), desc="games"):  # captured stderr is not a terminal
+        pass
+    for _ in counter_bar(range(3), desc="games", file=terminal, enabled=False):
+        pass
+    assert capsys.readouterr().err == "" and terminal.getvalue() == drawn
