@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from convsuite.common.config import DataConfig, Experiment, ModelConfig, TrainerConfig, setting, uses
 from convsuite.common.errors import ConvsuiteError
+from convsuite.common.reproduce import PaperResult
 
 ARCHITECTURES = ("maddison", "clark-storkey", "value")
 FEATURE_SETS = ("maddison", "clark-storkey", "alphago-value")  # the keys of features.FEATURE_SETS
@@ -150,7 +151,6 @@ EXPERIMENTS = {
 DEFAULT_EXPERIMENT = "maddison-gnugo9"
 
 # The paper table of `convsuite reproduce go` (fields: convsuite.common.reproduce).
-from convsuite.common.reproduce import PaperResult  # noqa: E402
 
 _UNIFORM = dict(metric="policy_top1", baseline_metric="baseline_uniform_legal_top1", baseline="uniform legal move")
 _QUICK_SELFPLAY = ["data.games=60", "trainer.epochs=1"]

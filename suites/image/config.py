@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from convsuite.common.config import DataConfig, Experiment, ModelConfig, TrainerConfig, setting, uses
 from convsuite.common.errors import ConvsuiteError
+from convsuite.common.reproduce import PaperResult
 
 ARCHITECTURES = ("lenet5", "mcdnn", "resnet")
 LENET5, MCDNN, RESNET = uses("model.name", "lenet5"), uses("model.name", "mcdnn"), uses("model.name", "resnet")
@@ -147,7 +148,6 @@ EXPERIMENTS = {
 DEFAULT_EXPERIMENT = "lenet5-fashion"
 
 # The paper table of `convsuite reproduce image` (fields: convsuite.common.reproduce).
-from convsuite.common.reproduce import PaperResult  # noqa: E402
 
 _LOGISTIC = dict(baseline_metric="baseline_logistic_regression_accuracy", baseline="logistic regression")
 _QUICK_FULL_SIZE = ["data.train_subset=3000", "data.test_subset=2000", "trainer.epochs=2"]

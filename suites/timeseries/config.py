@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from convsuite.common.config import DataConfig, Experiment, ModelConfig, TrainerConfig, setting, uses
 from convsuite.common.errors import ConvsuiteError
+from convsuite.common.reproduce import PaperResult
 
 TASKS = ("forecast", "classify", "anomaly", "adding", "copy")
 MODEL_FOR_TASK = {"forecast": "tcn", "adding": "tcn", "copy": "tcn", "classify": "fcn", "anomaly": "srcnn"}
@@ -223,7 +224,6 @@ EXPERIMENTS = {
 DEFAULT_EXPERIMENT = "forecast-elecdemand"
 
 # The paper table of `convsuite reproduce timeseries` (fields: convsuite.common.reproduce).
-from convsuite.common.reproduce import PaperResult  # noqa: E402
 
 
 def _fcn_row(name: str, published_error: float | None, note: str) -> PaperResult:
