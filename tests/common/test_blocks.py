@@ -10,6 +10,8 @@ import keras
 import numpy as np
 import pytest
 
+from tests.requirements import require
+
 from convsuite.common import blocks as B
 from convsuite.common.errors import ConvsuiteError
 
@@ -440,8 +442,8 @@ def test_a_model_with_every_block_saves_and_loads_with_plain_load_model(tmp_path
 # --------------------------------------------------------------------------- backend parity
 
 def test_blocks_give_the_same_outputs_on_tensorflow_and_jax(tmp_path):
-    pytest.importorskip("jax")
-    pytest.importorskip("tensorflow")
+    require("jax", "dev")
+    require("tensorflow", "tf-cpu")
     processes = {}
     for backend in ("tensorflow", "jax"):
         env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}

@@ -6,6 +6,8 @@ import struct
 import numpy as np
 import pytest
 
+from tests.requirements import require
+
 from convsuite.common import data as data_lib
 from convsuite.common.data import load_dataset, read_idx, validate_arrays
 from convsuite.common.errors import ConvsuiteError
@@ -102,7 +104,7 @@ def test_unprepared_tfds_dataset_fails_fast_without_network(tmp_path, monkeypatc
 
 def test_tfds_loader_reads_a_prepared_dataset(tmp_path):
     """The real tensorflow-datasets path, on a tiny dataset prepared offline in the test."""
-    tfds = pytest.importorskip("tensorflow_datasets")
+    tfds = require("tensorflow_datasets", "dev")
 
     class TinyImages(tfds.core.GeneratorBasedBuilder):
         VERSION = tfds.core.Version("1.0.0")

@@ -1,8 +1,7 @@
 """Run logs: log.csv rows once each, TensorBoard scalars written without TensorFlow."""
 
-import pytest
-
 from convsuite.common.runlog import CsvLog, ScalarLog, crc32c
+from tests.requirements import require
 
 
 def test_crc32c_matches_the_standard_check_value():
@@ -10,7 +9,7 @@ def test_crc32c_matches_the_standard_check_value():
 
 
 def test_tensorboard_reads_the_scalars(tmp_path):
-    accumulator = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
+    accumulator = require("tensorboard.backend.event_processing.event_accumulator", "tf-cpu")
     log = ScalarLog(tmp_path, "epoch", validation_run=True, tag_prefix="epoch_")
     log.write({"epoch": 0, "loss": 1.5, "val_loss": 2.0})
     log.write({"epoch": 1, "loss": 1.0, "val_loss": 1.25})

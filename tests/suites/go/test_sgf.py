@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.requirements import require
+
 from convsuite.common.errors import ConvsuiteError
 from convsuite.suites.go.board import BLACK, PASS, WHITE, Board
 from convsuite.suites.go.sgf import (
@@ -30,7 +32,7 @@ from convsuite.suites.go.sgf import (
     serialize_sgf,
 )
 
-sgfmill_sgf = pytest.importorskip("sgfmill.sgf", reason="sgfmill (the 'go' extra) cross-checks the reader")
+sgfmill_sgf = require("sgfmill.sgf", "go")  # cross-checks our reader
 
 GNUGO_ARCHIVE = Path(__file__).resolve().parents[3] / "data" / "go" / "gnugo_3.8.orig.tar.gz"
 

