@@ -148,6 +148,14 @@ def _play_one_game(
         winner = -loser
         return finish(f"{'B' if winner == BLACK else 'W'}+F", winner, reason)
 
+    def resigned_or_illegal(move: int, illegal: str) -> tuple[GameResult, list] | None:
+        """The game's end if ``move`` resigns or breaks our rules (``illegal`` names the mover)."""
+        if move == RESIGN:
+            winner = -to_move
+            return finish(f"{'B' if winner == BLACK else 'W'}+R", winner, "resignation")
+        reason = None if move == PASS else board.illegal_reason(move, to_move)
+        return None if reason is None else forfeit(to_move, f"{illegal} ({reason})")
+
     while len(moves) < max_moves:
         word = "black" if to_move == BLACK else "white"
         if to_move == our_color:
@@ -157,12 +165,9 @@ def _play_one_game(
                 move = int(player.genmove(view, to_move))
             except Exception as exc:  # a failing player loses the game; the match goes on
                 return forfeit(to_move, f"our player failed: {type(exc).__name__}: {exc}")
-            if move == RESIGN:
-                winner = -to_move
-                return finish(f"{'B' if winner == BLACK else 'W'}+R", winner, "resignation")
-            reason = None if move == PASS else board.illegal_reason(move, to_move)
-            if reason is not None:
-                return forfeit(to_move, f"our player chose the illegal move {to_gtp(move, board_size)} ({reason})")
+            ended = resigned_or_illegal(move, f"our player chose the illegal move {to_gtp(move, board_size)}")
+            if ended is not None:
+                return ended
             try:
                 client.send(f"play {_color_word(to_move)} {to_gtp(move, board_size)}")
             except GtpError as exc:
@@ -185,12 +190,9 @@ def _play_one_game(
                 move = from_gtp(answer, board_size)
             except ConvsuiteError:
                 return forfeit(to_move, f"the opponent answered genmove with {answer!r}, not a vertex")
-            if move == RESIGN:
-                winner = -to_move
-                return finish(f"{'B' if winner == BLACK else 'W'}+R", winner, "resignation")
-            reason = None if move == PASS else board.illegal_reason(move, to_move)
-            if reason is not None:
-                return forfeit(to_move, f"the opponent played {answer}, illegal on our board ({reason})")
+            ended = resigned_or_illegal(move, f"the opponent played {answer}, illegal on our board")
+            if ended is not None:
+                return ended
         board.play(move, to_move)
         moves.append((to_move, move))
         passes = passes + 1 if move == PASS else 0
