@@ -58,8 +58,6 @@ class GoExperiment(Experiment):
     suite: str = setting("go", "the suite this experiment belongs to")
     model: GoModelConfig = field(default_factory=GoModelConfig, metadata={"help": "the architecture"})
     data: GoDataConfig = field(default_factory=GoDataConfig, metadata={"help": "the games and their splits"})
-    trainer: TrainerConfig = field(default_factory=TrainerConfig,
-                                   metadata={"help": "optimisation, checkpoints, logs, stopping"})
 
     def check_consistency(self) -> None:
         if self.model.name == "value" and self.data.feature_set != "alphago-value":

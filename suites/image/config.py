@@ -64,8 +64,6 @@ class ImageExperiment(Experiment):
     suite: str = setting("image", "the suite this experiment belongs to")
     model: ImageModelConfig = field(default_factory=ImageModelConfig, metadata={"help": "the architecture"})
     data: ImageDataConfig = field(default_factory=ImageDataConfig, metadata={"help": "the data and its splits"})
-    trainer: TrainerConfig = field(default_factory=TrainerConfig,
-                                   metadata={"help": "optimisation, checkpoints, logs, stopping"})
 
     def check_consistency(self) -> None:
         m = self.model

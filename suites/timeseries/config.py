@@ -103,8 +103,6 @@ class TimeSeriesExperiment(Experiment):
     model: TimeSeriesModelConfig = field(default_factory=TimeSeriesModelConfig, metadata={"help": "the architecture"})
     data: TimeSeriesDataConfig = field(default_factory=TimeSeriesDataConfig,
                                        metadata={"help": "the task, the data and its splits"})
-    trainer: TrainerConfig = field(default_factory=TrainerConfig,
-                                   metadata={"help": "optimisation, checkpoints, logs, stopping"})
 
     def check_consistency(self) -> None:
         d, m = self.data, self.model
