@@ -4,12 +4,12 @@ confidence interval on the win rate, the strength number the Go suite reports. P
 from __future__ import annotations
 
 import datetime
-import math
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from convsuite.common.errors import ConvsuiteError
+from convsuite.common.stats import wilson_interval  # also importable from here, where it used to live
 from convsuite.suites.go.board import (
     BLACK,
     PASS,
@@ -22,20 +22,6 @@ from convsuite.suites.go.board import (
 
 from convsuite.suites.go.gtp import MAX_SIZE, MIN_SIZE, Player, _default_version
 from convsuite.suites.go.gtp_client import GtpClient, GtpError
-
-
-def wilson_interval(wins: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """Wilson score interval for a win rate: unlike p ± z·se it stays inside [0, 1] and is sane at 0/n, n/n."""
-    if n < 0 or not 0 <= wins <= n:
-        raise ConvsuiteError(f"wilson_interval needs 0 <= wins <= n, got wins={wins}, n={n}.")
-    if n == 0:
-        return 0.0, 1.0  # no games: nothing is known
-    p = wins / n
-    z2 = z * z
-    denom = 1 + z2 / n
-    center = (p + z2 / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / denom
-    return max(0.0, center - half), min(1.0, center + half)
 
 
 @dataclass
