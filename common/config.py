@@ -265,7 +265,7 @@ METRIC_DIRECTIONS: dict[str, str] = {
                      "sparse_top_k_categorical_accuracy", "recall_accuracy", "sign_accuracy", "auc", "roc_auc",
                      "pr_auc", "f1", "f1_score", "precision", "recall", "iou", "mean_iou", "r2", "return",
                      "episode_return", "mean_return", "reward", "episode_reward", "win_rate",
-                     "enrichment_factor", "ef1", "bedroc"), "max"),
+                     "enrichment_factor", "ef1", "bedroc", "score_vs_piece_count"), "max"),
 }
 """Known metric names (without a ``val_``/``test_`` prefix) and whether a better value is
 larger ("max") or smaller ("min")."""

@@ -19,12 +19,14 @@ SUITES = {
     "image": "Image recognition: LeNet-5, multi-column deep nets (MCDNN), CIFAR ResNet",
     "timeseries": "Time series: TCN/WaveNet forecasting, FCN classification, SR/SR-CNN anomaly detection",
     "go": "Go: rules engine, SGF, Clark & Storkey / Maddison policy nets, value net, GTP play against GNU Go",
+    "checkers": "Checkers: exact engine, Blondie24 network and co-evolution (Chellapilla & Fogel 2001), matches, play",
 }
 
 # Suites with commands of their own (`convsuite go gtp ...`): a module with HELP,
 # add_arguments(parser) and run(args). Importing it must not start Keras.
 DOMAIN_COMMANDS = {
     "go": "convsuite.suites.go.commands",
+    "checkers": "convsuite.suites.checkers.commands",
 }
 
 
