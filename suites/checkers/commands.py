@@ -4,6 +4,7 @@ and an Elo ladder of a run's champions. Imports no Keras: the networks run in Nu
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import sys
 
@@ -232,7 +233,8 @@ class TerminalGame:
             self.say("save needs a file name: save FILE.pdn")
             return
         black, white = self.names()
-        tags = {"Event": "convsuite checkers play", "Black": black, "White": white,
+        tags = {"Event": "convsuite checkers play", "Date": datetime.date.today().strftime("%Y.%m.%d"),
+                "Black": black, "White": white,
                 "Result": "1/2-1/2" if self.drawn_by_engine else self.game.result_text()}
         try:
             pdn.write_pdn(self.game, path=path, tags=tags)

@@ -186,7 +186,7 @@ def _finish(experiment, state, initial, champions, pool) -> dict:
     seconds = state.values["seconds"]
     metrics = {
         "experiment": experiment.name, "suite": experiment.suite, "generations": int(state.step),
-        "device": "cpu", "workers": e.workers, "search_depth": e.search_depth, "eval_depth": depth,
+        "device": "cpu", "backend": "numpy", "workers": e.workers, "search_depth": e.search_depth, "eval_depth": depth,
         "train_seconds": round(seconds, 3), "seconds_per_generation": round(seconds / max(1, state.step), 3),
         "champion_generation": int(generation), "best_generation": best_generation,
         "champion_king_value": round(float(king), 4),
