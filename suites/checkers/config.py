@@ -31,12 +31,13 @@ class CheckersModelConfig(ModelConfig):
 
 @dataclass
 class CheckersDataConfig(DataConfig):
-    dataset: str = setting("random-2ply-openings", "openings of the evaluation matches: acf-three-move-ballots "
-                                                   "(a file you provide, data.ballots) or random-2ply-openings",
-                           choices=("random-2ply-openings", "acf-three-move-ballots"))
-    ballots: str = setting("", "the ACF three-move ballots file (one ballot per line, e.g. '9-13 21-17 5-9'); "
-                               "empty: data/checkers/three-move-ballots.txt",
-                           used_by=uses("data.dataset", "acf-three-move-ballots"))
+    dataset: str = setting("auto", "openings of the evaluation matches: auto (the ACF three-move ballots when "
+                                   "their file is there, else random 2-ply), acf-three-move-ballots (the file must "
+                                   "be there), random-2ply-openings",
+                           choices=("auto", "acf-three-move-ballots", "random-2ply-openings"))
+    ballots: str = setting("", "the ballot file (one ballot per line, e.g. '9-13 21-17 5-9'); empty: "
+                               "<data root>/checkers/three-move-ballots.txt",
+                           used_by=uses("data.dataset", "auto", "acf-three-move-ballots"))
 
 
 @dataclass

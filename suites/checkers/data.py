@@ -8,9 +8,16 @@ else random 2-ply openings (all 49 of them, in a seeded order). Imports no Keras
 
 from __future__ import annotations
 
-from convsuite.common.data import register_dataset
+from pathlib import Path
 
-DEFAULT_BALLOTS = "data/checkers/three-move-ballots.txt"
+from convsuite.common.data import data_root, register_dataset
+
+DEFAULT_BALLOTS = "data/checkers/three-move-ballots.txt"  # under the data root ($CONVSUITE_DATA, data.data_dir)
+
+
+def default_ballots_path(data_dir: str = "") -> Path:
+    """Where the ballots are looked for when no file is named: ``<data root>/checkers/three-move-ballots.txt``."""
+    return data_root(data_dir) / "checkers" / "three-move-ballots.txt"
 
 register_dataset(
     "random-2ply-openings", "the 49 positions two plies from the start, in a seeded random order (generated; the "
@@ -18,14 +25,14 @@ register_dataset(
     suite="checkers")
 register_dataset(
     "acf-three-move-ballots", "the American Checker Federation's three-move ballots, one per line "
-    f"(data.dataset=acf-three-move-ballots, data.ballots=PATH, default {DEFAULT_BALLOTS})", offline=False,
+    f"(used when the file is there; data.ballots=PATH, default {DEFAULT_BALLOTS})", offline=False,
     how_to_get=f"write the ballot list published by the ACF into {DEFAULT_BALLOTS}, one ballot per line such as "
                "'9-13 21-17 5-9' (docs/DATASETS.md)", suite="checkers")
 
 USER_DATA_HELP = (
     "Your own openings: a text file with one opening per line in PDN moves from the start position "
     "('11-15 23-19 8-11'; '#' starts a comment), e.g. the ACF three-move ballots; every line is checked "
-    "for legality. Use it for the final matches with `--set data.dataset=acf-three-move-ballots --set "
-    "data.ballots=PATH`, or for any match with `convsuite checkers match --ballots PATH`. Games of your own "
+    "for legality. Use it for the final matches with `--set data.ballots=PATH` (or put it at "
+    f"{DEFAULT_BALLOTS}), or for any match with `convsuite checkers match --ballots PATH`. Games of your own "
     "(PDN files, several games with comments) open with `convsuite.suites.checkers.read_pdn`."
 )

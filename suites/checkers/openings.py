@@ -17,7 +17,7 @@ import numpy as np
 
 from convsuite.common.errors import ConvsuiteError
 from convsuite.suites.checkers.board import Game, Move, Position
-from convsuite.suites.checkers.data import DEFAULT_BALLOTS
+from convsuite.suites.checkers.data import DEFAULT_BALLOTS, default_ballots_path
 
 __all__ = ["DEFAULT_BALLOTS", "load_ballots", "random_openings", "match_openings", "opening_text"]
 
@@ -82,12 +82,14 @@ def random_openings(count: int, plies: int = 2, seed: int = 0) -> list[list[Move
     return [list(every[order[i % len(every)]]) for i in range(count)]
 
 
-def match_openings(count: int, seed: int = 0, ballots_path: str = "") -> tuple[list[list[Move]], str]:
-    """(``count`` openings, their source): the ballots of ``ballots_path`` (or of DEFAULT_BALLOTS
-    when that file exists), in a seeded random order that repeats when ``count`` is larger;
-    else random 2-ply openings. A ``ballots_path`` given but missing is an error, never a silent
-    fall-back."""
-    path = Path(ballots_path) if ballots_path else Path(DEFAULT_BALLOTS)
+def match_openings(count: int, seed: int = 0, ballots_path: str | None = "") -> tuple[list[list[Move]], str]:
+    """(``count`` openings, their source). ``ballots_path``: a file whose ballots are used (missing:
+    an error, never a silent fall-back); "" for the ballots of ``default_ballots_path()`` when
+    that file exists, else random 2-ply openings; None for random 2-ply openings. Ballots come in
+    a seeded random order that repeats when ``count`` is larger than their number."""
+    if ballots_path is None:
+        return random_openings(count, plies=2, seed=seed), "random 2-ply openings"
+    path = Path(ballots_path) if ballots_path else default_ballots_path()
     if ballots_path and not path.is_file():
         raise ConvsuiteError(f"ballot file {ballots_path!r} does not exist; give an existing file (one ballot per "
                              "line such as '9-13 21-17 5-9') or no ballots for random 2-ply openings")

@@ -51,12 +51,18 @@ def load_run(run_dir: str | Path, which: str = "model"):
     return trainer_lib.load_run_model(run_dir, which), experiment
 
 
-def _ballots(experiment: CheckersExperiment) -> str:
-    if experiment.data.dataset != "acf-three-move-ballots":
-        return ""
-    from convsuite.suites.checkers.data import DEFAULT_BALLOTS
+def _ballots(experiment: CheckersExperiment) -> str | None:
+    """What `match_openings` is given: None (random 2-ply), a ballot file that must exist, or ""
+    (the default ballot file when it exists, else random 2-ply)."""
+    from convsuite.suites.checkers.data import default_ballots_path
 
-    return experiment.data.ballots or DEFAULT_BALLOTS
+    d = experiment.data
+    if d.dataset == "random-2ply-openings":
+        return None
+    if d.dataset == "acf-three-move-ballots" or d.ballots:
+        return d.ballots or str(default_ballots_path(d.data_dir))
+    default = default_ballots_path(d.data_dir)
+    return str(default) if default.is_file() else None
 
 
 def _network_spec(weights: np.ndarray, king: float, depth: int):

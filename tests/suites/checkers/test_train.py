@@ -123,3 +123,22 @@ def test_kill_9_then_the_same_command_continues_the_same_run_exactly(tmp_path):
     with np.load(tmp_path / "reference" / "champions.npz") as a, np.load(run / "champions.npz") as b:
         for name in a.files:
             assert np.array_equal(a[name], b[name]), name
+
+
+def test_final_match_openings_are_the_ballots_when_their_file_is_there_else_random(tmp_path):
+    from convsuite.suites.checkers.openings import match_openings
+
+    def openings(*overrides):
+        experiment = registry.make_experiment("checkers", "blondie24-short",
+                                              [f"data.data_dir={tmp_path}", *overrides])
+        return checkers_train._ballots(experiment)
+
+    assert openings() is None and openings("data.dataset=random-2ply-openings") is None
+    with pytest.raises(ConvsuiteError, match="does not exist"):
+        match_openings(2, ballots_path=openings("data.dataset=acf-three-move-ballots"))
+    (tmp_path / "checkers").mkdir()
+    (tmp_path / "checkers" / "three-move-ballots.txt").write_text("9-13 21-17 5-9\n11-15 23-19 8-11\n")
+    assert openings() == str(tmp_path / "checkers" / "three-move-ballots.txt")
+    assert openings("data.dataset=random-2ply-openings") is None
+    chosen, source = match_openings(2, ballots_path=openings())
+    assert source.startswith("three-move ballots") and sorted(map(len, chosen)) == [3, 3]
