@@ -69,6 +69,12 @@ def _read(run_dir) -> dict[str, np.ndarray]:
     return arrays
 
 
+def load_champions(run_dir) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(generations (n,), weights (n, 5046), king values (n,)) of every recorded champion."""
+    arrays = _read(run_dir)
+    return arrays["generation"], arrays["weights"], arrays["king_value"]
+
+
 def champion_generations(run_dir) -> list[int]:
     """The generations that have a recorded champion, in order."""
     return [int(g) for g in _read(run_dir)["generation"]]

@@ -26,7 +26,7 @@ from convsuite.common.results import read_metrics
 from convsuite.common.rundir import RESUMABLE_KEYS
 from convsuite.common.runstate import RunState
 from convsuite.suites.checkers import evolution as evo
-from convsuite.suites.checkers.champions import load_champion, write_champions
+from convsuite.suites.checkers.champions import load_champions, write_champions
 from convsuite.suites.checkers.config import EXPERIMENTS, CheckersExperiment, blondie24
 from convsuite.suites.checkers.network import WEIGHT_COUNT
 
@@ -225,12 +225,12 @@ def _champion_rows(path: Path, step: int, population: evo.Population) -> list:
     """The champions of generations 0..step (a file written past the checkpoint is cut back)."""
     rows = []
     if (path / "champions.npz").exists() and step > 0:
-        from convsuite.suites.checkers.champions import champion_generations
-
-        for generation in champion_generations(path):
-            if generation <= step:
-                flat, king, _ = load_champion(path, generation)
-                rows.append((int(generation), flat, float(king)))
+        try:
+            generations, weights, kings = load_champions(path)
+        except ConvsuiteError as error:
+            raise ConvsuiteError(f"{error}. The population checkpoint is intact: move champions.npz away to go on "
+                                 "without the earlier champions, or start over with --fresh") from None
+        rows = [(int(g), w, float(k)) for g, w, k in zip(generations, weights, kings) if g <= step]
     if not rows:
         rows = [(0, population.weights[0].copy(), float(population.kings[0]))]
     return rows

@@ -142,3 +142,13 @@ def test_final_match_openings_are_the_ballots_when_their_file_is_there_else_rand
     assert openings("data.dataset=random-2ply-openings") is None
     chosen, source = match_openings(2, ballots_path=openings())
     assert source.startswith("three-move ballots") and sorted(map(len, chosen)) == [3, 3]
+
+
+def test_a_damaged_champions_file_stops_the_resume_with_what_to_do(tmp_path):
+    run = tmp_path / "run"
+    checkers_train.train(tiny(run, generations=2))
+    (run / "metrics.json").unlink()
+    (run / "champions.npz").write_bytes(b"garbage")
+    with pytest.raises(ConvsuiteError, match="corrupt.*move champions.npz away"):
+        checkers_train.train(tiny(run, generations=3))
+    assert newest_generation(run) == 2  # the population checkpoints are untouched
