@@ -257,14 +257,10 @@ class TerminalGame:
 
     def _finished_prompt(self) -> None:
         """After the game: only commands (undo, save, fen, quit) until quit or end of input."""
+        from convsuite.suites.checkers.players import read_line
+
         while True:
-            print("> ", end="", file=self.output, flush=True)
-            line = self.input.readline()
-            if not line:
-                raise EOFError
-            text = line.strip()
-            if not text:
-                continue
+            text = read_line(self.input, self.output, "> ")
             word, _, rest = text.partition(" ")
             if not self.command(word.lower(), rest.strip(), self.game):
                 result = "1/2-1/2" if self.drawn_by_engine else self.game.result_text()

@@ -123,6 +123,17 @@ class MCTSPlayer(Player):
         return self.bridge.bot_move(self.bot, state, game.position)
 
 
+def read_line(input, output, prompt: str) -> str:
+    """The next non-blank line typed after ``prompt``, stripped; end of input raises EOFError."""
+    while True:
+        print(prompt, end="", file=output, flush=True)
+        line = input.readline()
+        if not line:
+            raise EOFError
+        if line.strip():
+            return line.strip()
+
+
 class HumanPlayer(Player):
     """A person typing PDN moves (``11-15``, ``15x24``) on ``input``; illegal or ambiguous text is
     refused with the legal moves and asked again. Other words go to ``on_command(word, rest, game)``,
@@ -142,13 +153,7 @@ class HumanPlayer(Player):
     def choose(self, game: Game) -> Move:
         legal = game.legal_moves()
         while True:
-            print(self.prompt, end="", file=self.output, flush=True)
-            line = self.input.readline()
-            if not line:
-                raise EOFError
-            text = line.strip()
-            if not text:
-                continue
+            text = read_line(self.input, self.output, self.prompt)
             word, _, rest = text.partition(" ")
             if not text[0].isdigit():
                 if self.on_command is not None and self.on_command(word.lower(), rest.strip(), game):
