@@ -30,3 +30,22 @@ def lazy_exports(package: str, exports: dict, namespace: dict):
         return names
 
     namespace.update(__getattr__=__getattr__, __dir__=__dir__, __all__=names)
+
+
+# The names every suite package exports (docs/ARCHITECTURE.md, "The suite contract"). The
+# trainers are aliased: the submodule ``train`` would shadow a package attribute ``train``.
+SUITE_CONTRACT_EXPORTS = {
+    "EXPERIMENTS": "config",
+    "MODELS": "models",
+    "build_model": "models",
+    "train_experiment": ("train", "train"),
+    "evaluate_run": ("train", "evaluate"),
+    "bench_experiment": ("train", "bench"),
+    "load_run": "train",
+    "experiment_from_run": "train",
+}
+
+
+def suite_exports(package: str, exports: dict, namespace: dict):
+    """`lazy_exports` of a suite package: its own ``exports`` plus the contract's names."""
+    lazy_exports(package, {**SUITE_CONTRACT_EXPORTS, **exports}, namespace)

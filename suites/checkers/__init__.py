@@ -8,7 +8,7 @@ Public names load lazily, so reading a config (``convsuite.suites.checkers.confi
 start Keras: the CLI picks the backend first.
 """
 
-from convsuite.common.lazy import lazy_exports
+from convsuite.common.lazy import suite_exports
 
 _EXPORTS = {
     # rules
@@ -49,17 +49,8 @@ _EXPORTS = {
     "MatchResult": "match",
     "load_ballots": "openings",
     "random_openings": "openings",
-    "MODELS": "models",
-    "build_model": "models",
-    # config and training (aliased: the submodule ``train`` would shadow a package attribute ``train``)
     "CheckersExperiment": "config",
     "EvolutionConfig": "config",
-    "EXPERIMENTS": "config",
-    "train_experiment": ("train", "train"),
-    "evaluate_run": ("train", "evaluate"),
-    "bench_experiment": ("train", "bench"),
-    "load_run": "train",
-    "experiment_from_run": "train",
 }
 
-lazy_exports(__name__, _EXPORTS, globals())
+suite_exports(__name__, _EXPORTS, globals())

@@ -4,7 +4,7 @@ Public names load lazily, so reading a config (``convsuite.suites.image.config``
 start Keras: the CLI picks the backend first.
 """
 
-from convsuite.common.lazy import lazy_exports
+from convsuite.common.lazy import suite_exports
 
 _EXPORTS = {
     "lenet5": "models",
@@ -19,14 +19,6 @@ _EXPORTS = {
     "ImageExperiment": "config",
     "ImageModelConfig": "config",
     "ImageDataConfig": "config",
-    "EXPERIMENTS": "config",
-    "MODELS": "models",
-    "build_model": "models",
-    "train_experiment": ("train", "train"),
-    "evaluate_run": ("train", "evaluate"),
-    "bench_experiment": ("train", "bench"),
-    "load_run": "train",
-    "experiment_from_run": "train",
     "predict": "train",
     "logistic_regression_baseline": "train",
     "prepare": "data",
@@ -34,4 +26,4 @@ _EXPORTS = {
     "check_images": "data",
 }
 
-lazy_exports(__name__, _EXPORTS, globals())
+suite_exports(__name__, _EXPORTS, globals())

@@ -6,7 +6,7 @@ Public names load lazily, so reading a config (``convsuite.suites.timeseries.con
 not start Keras: the CLI picks the backend first.
 """
 
-from convsuite.common.lazy import lazy_exports
+from convsuite.common.lazy import suite_exports
 
 _EXPORTS = {
     # models
@@ -46,17 +46,9 @@ _EXPORTS = {
     "TimeSeriesExperiment": "config",
     "TimeSeriesModelConfig": "config",
     "TimeSeriesDataConfig": "config",
-    "EXPERIMENTS": "config",
-    "MODELS": "models",
-    "build_model": "models",
     "forecast": "tasks.forecast",
     "recursive_forecast": "tasks.forecast",
     "prepare_forecast": "tasks.forecast",
-    "train_experiment": ("train", "train"),
-    "evaluate_run": ("train", "evaluate"),
-    "bench_experiment": ("train", "bench"),
-    "load_run": "train",
-    "experiment_from_run": "train",
 }
 
-lazy_exports(__name__, _EXPORTS, globals())
+suite_exports(__name__, _EXPORTS, globals())
