@@ -234,6 +234,9 @@ def _list(args) -> None:
         print("  datasets:")
         for spec in registry.suite_datasets(name):
             print(f"    {spec.name:<22} {'offline ' if spec.offline else 'download'}  {spec.description}")
+        listing = getattr(registry.data_module(name), "listing", None)
+        for line in listing() if listing else []:
+            print(f"  {line}")
 
 
 def run(argv: list[str] | None = None) -> int:

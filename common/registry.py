@@ -20,6 +20,7 @@ SUITES = {
     "timeseries": "Time series: TCN/WaveNet forecasting, FCN classification, SR/SR-CNN anomaly detection",
     "go": "Go: rules engine, SGF, Clark & Storkey / Maddison policy nets, value net, GTP play against GNU Go",
     "checkers": "Checkers: exact engine, Blondie24 network and co-evolution (Chellapilla & Fogel 2001), matches, play",
+    "atari": "Atari: DQN (Mnih et al. 2015) and Double DQN on the Arcade Learning Environment, evaluation, play",
 }
 
 # Suites with commands of their own (`convsuite go gtp ...`): a module with HELP,
@@ -27,6 +28,7 @@ SUITES = {
 DOMAIN_COMMANDS = {
     "go": "convsuite.suites.go.commands",
     "checkers": "convsuite.suites.checkers.commands",
+    "atari": "convsuite.suites.atari.commands",
 }
 
 

@@ -121,5 +121,5 @@ say "installing convsuite (editable) and its dependencies into .venv/ (pip's out
 # setuptools >= 77 reads the SPDX license string in pyproject.toml (also when the tests build
 # without isolation); Python >= 3.12 venvs come without any setuptools.
 pip_install --upgrade pip "setuptools>=77" wheel
-pip_install -e ".[tf-cpu,image,timeseries,elecdemand,go,checkers,cluster,dev]"
+pip_install -e ".[tf-cpu,image,timeseries,elecdemand,go,checkers,atari,cluster,dev]"
 say "done. Train: .venv/bin/convsuite train image   Test: .venv/bin/python -m pytest -q"
