@@ -16,10 +16,10 @@ state, and ``update_target`` is a plain weight copy.
 from __future__ import annotations
 
 import keras
-import numpy as np
 from keras import ops
 
 from convsuite.common.errors import ConvsuiteError
+from convsuite.suites.atari.evaluation import epsilon_greedy  # noqa: F401  (acting is the same in training)
 
 _register = keras.saving.register_keras_serializable(package="convsuite")
 
@@ -83,7 +83,8 @@ class DQNLearner(keras.Model):
     def update_target(self) -> None:
         """Copy the online network's weights into the target network."""
         for target, online in zip(self.target.weights, self.online.weights):
-            target.assign(online.value)
+            # a copy: on JAX, one buffer shared by both variables would be donated twice by the jitted step
+            target.assign(ops.copy(online.value))
 
 
 def make_optimizer(experiment):
@@ -117,15 +118,3 @@ def linear_epsilon(step: int, start: float, final: float, decay_steps: int) -> f
     """Exploration rate at ``step``: linear from ``start`` to ``final`` over ``decay_steps``, then flat."""
     fraction = min(1.0, max(0, step) / decay_steps)
     return float(start + fraction * (final - start))
-
-
-def epsilon_greedy(q_values: np.ndarray | None, epsilon: float, num_actions: int, rng: np.random.Generator,
-                   count: int | None = None) -> np.ndarray:
-    """One action per row: uniform random with probability ``epsilon``, else the arg max of its Q values
-    (``q_values`` None: all random, ``count`` rows)."""
-    count = len(q_values) if q_values is not None else int(count)
-    random_actions = rng.integers(0, num_actions, size=count)
-    if q_values is None:
-        return random_actions.astype(np.int64)
-    explore = rng.random(count) < epsilon
-    return np.where(explore, random_actions, np.argmax(q_values, axis=-1)).astype(np.int64)

@@ -94,11 +94,9 @@ def loop_steps_per_second(experiment) -> float:
 
 
 def sb3_available() -> bool:
-    try:
-        import stable_baselines3  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    import importlib.util
+
+    return importlib.util.find_spec("stable_baselines3") is not None
 
 
 def sb3_figures(experiment, steps: int) -> dict:
