@@ -3,7 +3,7 @@
 Imports no Keras, so the CLI can read a config and pick the backend before Keras starts.
 Every hyperparameter of the loop is a key here, with the Nature paper's value as its default
 (Extended Data Table 1): minibatch 32, replay memory 1M, agent history 4, target network
-update every 10k steps, discount 0.99, action repeat 4, update every 4 actions, RMSProp
+update every 10k updates, discount 0.99, action repeat 4, update every 4 actions, RMSProp
 (learning rate 0.00025, gradient and squared-gradient momentum 0.95, min squared gradient
 0.01), epsilon 1 -> 0.1 over 1M steps, replay start 50k, up to 30 no-ops at the start.
 Steps count the agent's actions (each one is ``frame_skip`` emulator frames): the paper's
@@ -81,8 +81,9 @@ class AgentConfig:
     replay_start: int = setting(50_000, "steps of the random policy that fill the memory before learning starts "
                                         "(the paper: 50k)", at_least=1)
     train_every: int = setting(4, "one gradient update every this many steps (the paper: 4)", at_least=1)
-    target_update: int = setting(10_000, "steps between copies of the online network into the target network "
-                                         "(the paper: 10k)", at_least=1)
+    target_update: int = setting(10_000, "updates between copies of the online network into the target network "
+                                         "(the paper: 10k updates, i.e. 40k steps at one update per 4 steps)",
+                                 at_least=1)
     gamma: float = setting(0.99, "discount factor (the paper: 0.99)", at_least=0, at_most=1)
     double_dqn: bool = setting(False, "Double DQN targets: the online network picks the next action, the target "
                                       "network values it (van Hasselt et al. 2016)")
@@ -182,7 +183,7 @@ def ddqn(game: str) -> AtariExperiment:
 def dqn_pong_short() -> AtariExperiment:
     """A Pong run that fits two CPU cores in an hour: one update per step instead of one per 4 (the
     network sees as many batches per frame played as it can), a 100k memory started after 10k steps,
-    exploration decayed over 100k steps, target copies every 1k steps, Adam; 150k steps."""
+    exploration decayed over 100k steps, target copies every 1k updates, Adam; 150k steps."""
     exp = dqn("Pong")
     exp.name = "dqn-pong-short"
     exp.description = "DQN on Pong, short: 150k steps, an update every step, 100k memory, Adam 1e-4 (a CPU run)"

@@ -9,7 +9,7 @@ experiment (``config.py``):
    for learning (stacks and targets) but not for the score;
 3. store the transition (each frame once) in the replay memory;
 4. every ``agent.train_every`` steps: one update on a uniform minibatch (``agent.DQNLearner``);
-   every ``agent.target_update`` steps: copy the online network into the target network;
+   every ``agent.target_update`` updates: copy the online network into the target network;
 5. every ``agent.log_every`` steps: steps/s, episodic return, loss, mean Q (of the batches and of
    held-out states), epsilon to log.csv and TensorBoard; every ``agent.save_every`` steps a
    checkpoint of everything the run needs (``common.runstate``): both networks, the optimizer,
@@ -194,8 +194,8 @@ def _loop(experiment, state, env, memory, learner, q_function, explore, sampler,
             for _ in range(max(0, due) if memory.can_sample(t.batch_size) else 0):
                 learner.train_on_batch(memory.sample(t.batch_size, sampler), return_dict=True)
                 state.values["updates"] += 1
-            if state.step // a.target_update > step // a.target_update:
-                learner.update_target()
+                if state.values["updates"] % a.target_update == 0:
+                    learner.update_target()
         state.values["seconds"] += time.perf_counter() - began
         interval_steps += n
 

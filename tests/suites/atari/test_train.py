@@ -142,3 +142,19 @@ def test_a_replay_memory_larger_than_memory_is_refused_up_front_with_its_size(tm
 def test_convsuite_list_shows_the_games():
     result = convsuite("list", "atari")
     assert "dqn-pong" in result.stdout and "SpaceInvaders" in result.stdout and "games (" in result.stdout
+
+
+@pytest.mark.parametrize("target_update, copied", [(1, True), (10**6, False)])
+def test_the_target_network_is_copied_every_target_update_updates(tmp_path, target_update, copied):
+    experiment = registry.make_experiment("atari", "dqn-cartpole", [
+        "agent.total_steps=300", "agent.replay_start=100", "agent.replay_size=500", "agent.heldout_states=16",
+        "agent.log_every=300", "agent.save_every=300", f"agent.target_update={target_update}",
+        "evaluation.episodes=1", "evaluation.random_episodes=1", "evaluation.every=0", "evaluation.num_envs=1",
+        "trainer.progress=false", f"trainer.run_dir={tmp_path / 'run'}"])
+    metrics = atari_train.train(experiment)
+    assert metrics["updates"] == 201
+    checkpoint = sorted((tmp_path / "run" / "checkpoints").glob("ckpt-*"))[-1]
+    with np.load(checkpoint / "model.online.weights.npz") as online, \
+            np.load(checkpoint / "model.target.weights.npz") as target:
+        same = all(np.array_equal(online[k], target[k]) for k in online.files)
+    assert same == copied
