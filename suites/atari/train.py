@@ -50,12 +50,38 @@ def experiment_from_run(run_dir: str | Path) -> AtariExperiment:
 
 def load_run(run_dir: str | Path, which: str = "model"):
     """(online Q network, experiment) of a run directory: ``model.keras`` (the last) or ``best.keras``
-    (the best evaluated during training)."""
-    if not Path(run_dir).is_dir():
+    (the best evaluated during training); a run still training gives its newest checkpoint's network."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
         raise ConvsuiteError(f"checkpoint directory {run_dir} does not exist; give a run directory written by "
                              "`convsuite train atari`")
     experiment = experiment_from_run(run_dir)
-    return trainer_lib.load_run_model(run_dir, which), experiment
+    if (run_dir / f"{which}.keras").exists():
+        return trainer_lib.load_run_model(run_dir, which), experiment
+    return _checkpoint_network(run_dir, experiment, which), experiment
+
+
+def _checkpoint_network(run_dir: Path, experiment: AtariExperiment, which: str):
+    """The online network of the newest intact checkpoint of a run that has not finished."""
+    from convsuite.common.checkpoint import CheckpointStore
+    from convsuite.suites.atari.models import build_model
+
+    checkpoint = CheckpointStore(run_dir).latest(repoint=False)
+    if checkpoint is None:
+        raise ConvsuiteError(f"{run_dir} has no {which}.keras and no checkpoint yet; let `convsuite train atari` "
+                             "run until its first checkpoint (agent.save_every steps)")
+    values = checkpoint.record.get("values", {})
+    d = experiment.data
+    frame_shape = tuple(values.get("frame_shape") or (d.frame_size, d.frame_size))
+    model = build_model(experiment, len(values.get("action_meanings", [])) or None, (d.stack, *frame_shape))
+    with np.load(checkpoint.file("model.online.weights.npz"), allow_pickle=False) as stored:
+        arrays = [stored[f"v{i:05d}"] for i in range(len(stored.files))]
+    if [tuple(a.shape) for a in arrays] != [tuple(v.shape) for v in model.variables]:
+        raise ConvsuiteError(f"the network in {checkpoint.path} does not match the run's config.toml")
+    for variable, array in zip(model.variables, arrays):
+        variable.assign(array)
+    print(f"{run_dir} has not finished: using the network of its checkpoint at step {checkpoint.step}.")
+    return model
 
 
 def env_settings(experiment: AtariExperiment):
@@ -126,7 +152,7 @@ def train(experiment: AtariExperiment, resume: bool = True) -> dict:
         state.arrays["heldout"] = np.zeros((a.heldout_states, *state_shape), frame_dtype)
         state.values.update(memory.values, updates=0, episodes=0, recent_returns=[], recent_lengths=[],
                             heldout_ready=False, seconds=0.0, evaluations=[], game=settings.game,
-                            action_meanings=list(env.action_meanings))
+                            action_meanings=list(env.action_meanings), frame_shape=list(frame_shape))
         if state.restore():
             memory.load(state.arrays, state.values)
             memory.end_episodes()  # the emulators restart: the newest transitions have no next frame

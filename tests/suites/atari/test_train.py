@@ -152,9 +152,36 @@ def test_the_target_network_is_copied_every_target_update_updates(tmp_path, targ
         "evaluation.episodes=1", "evaluation.random_episodes=1", "evaluation.every=0", "evaluation.num_envs=1",
         "trainer.progress=false", f"trainer.run_dir={tmp_path / 'run'}"])
     metrics = atari_train.train(experiment)
-    assert metrics["updates"] == 201
+    assert metrics["updates"] == 101  # one every 2 steps from step 100 to 300
     checkpoint = sorted((tmp_path / "run" / "checkpoints").glob("ckpt-*"))[-1]
     with np.load(checkpoint / "model.online.weights.npz") as online, \
             np.load(checkpoint / "model.target.weights.npz") as target:
         same = all(np.array_equal(online[k], target[k]) for k in online.files)
     assert same == copied
+
+
+def test_a_run_still_training_lends_its_newest_checkpoints_network(tmp_path):
+    run = tmp_path / "unfinished"
+    process = subprocess.Popen(_command(run, 100_000), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               env={**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"})
+    try:
+        while newest_step(run) < 200 and process.poll() is None:
+            time.sleep(0.05)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    model, experiment = atari_train.load_run(run)
+    assert model.output_shape == (None, 6) and experiment.agent.total_steps == 100_000
+    checkpoint = sorted((run / "checkpoints").glob("ckpt-*"))[-1]
+    with np.load(checkpoint / "model.online.weights.npz") as stored:
+        np.testing.assert_array_equal(model.get_weights()[0], stored["v00000"])
+
+
+def test_a_corrupt_saved_network_is_one_clear_error(pong_run, tmp_path):
+    run, _ = pong_run
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "config.toml").write_bytes((run / "config.toml").read_bytes())
+    (broken / "model.keras").write_bytes(b"not a zip file")
+    with pytest.raises(ConvsuiteError, match="model.keras"):
+        atari_train.load_run(broken)
