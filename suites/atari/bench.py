@@ -172,6 +172,26 @@ def sb3_figures(experiment, steps: int) -> dict:
         env.close()
 
 
+def _peer_in_own_process(experiment, steps: int) -> dict:
+    """``sb3_figures`` in a fresh Python process: PyTorch and TensorFlow in one process can crash each other."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from convsuite.common.config import to_toml
+
+    with tempfile.TemporaryDirectory() as scratch:
+        path = os.path.join(scratch, "peer.toml")
+        with open(path, "w") as handle:
+            handle.write(to_toml(experiment))
+        result = subprocess.run([sys.executable, "-m", "convsuite.suites.atari.bench", path, str(steps)],
+                                capture_output=True, text=True)
+    if result.returncode != 0:
+        raise ConvsuiteError(f"the Stable-Baselines3 peer failed: {result.stderr.strip().splitlines()[-1:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
 def run_bench(experiment, steps: int = 3_000) -> dict:
     """Both sides' figures and the ratios (ours / Stable-Baselines3's)."""
     import keras
@@ -194,7 +214,7 @@ def run_bench(experiment, steps: int = 3_000) -> dict:
               "replay_size": run.agent.replay_size, "batch_size": run.trainer.batch_size,
               "train_every": run.agent.train_every, **{f"ours_{k}": v for k, v in ours.items()}}
     if d.dataset == "ale" and sb3_available():
-        peer = sb3_figures(run, steps)
+        peer = _peer_in_own_process(run, steps)
         result.update({f"sb3_{k}": v for k, v in peer.items()})
         for key in ("env_steps_per_s", "updates_per_s", "loop_steps_per_s"):
             result[f"ratio_{key}"] = round(ours[key] / max(peer[key], 1e-9), 2)
@@ -202,3 +222,17 @@ def run_bench(experiment, steps: int = 3_000) -> dict:
         result["peer"] = ('Stable-Baselines3 is not installed: .venv/bin/pip install -e ".[atari-peer]" adds it '
                           "as the peer of this benchmark")
     return result
+
+
+if __name__ == "__main__":  # the peer's own process: python -m convsuite.suites.atari.bench EXPERIMENT.toml STEPS
+    import json
+    import sys
+
+    # no TensorFlow in the peer's process (tensorboard, which PyTorch's logger imports, would load it): its
+    # native libraries and PyTorch's crash each other; a None entry makes the import fail and find_spec say None
+    sys.modules["tensorflow"] = None
+
+    from convsuite.common import registry
+
+    peer_experiment = registry.make_experiment("atari", sys.argv[1])
+    print(json.dumps(sb3_figures(peer_experiment, int(sys.argv[2]))))

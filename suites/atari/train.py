@@ -293,8 +293,9 @@ def _finish(experiment, state, learner, q_function, memory) -> dict:
 
     e = experiment.evaluation
     save_model_atomic(learner.online, state.path / "model.keras")
-    print(f"Evaluating {e.episodes} episodes (epsilon {e.epsilon}, up to {experiment.data.noop_max} no-ops, "
-          f"{e.max_minutes:g} minutes at most), and the random policy's {e.random_episodes} ...")
+    noops = f"up to {experiment.data.noop_max} no-ops, " if experiment.data.dataset == "ale" else ""
+    print(f"Evaluating {e.episodes} episodes (epsilon {e.epsilon}, {noops}{e.max_minutes:g} minutes at most), "
+          f"and the random policy's {e.random_episodes} ...")
     final = _evaluate(experiment, q_function, e.episodes, seed=10**9, progress=state.show_bar)
     random = _evaluate(experiment, None, e.random_episodes, seed=2 * 10**9, progress=state.show_bar)
     if not (state.path / "best.keras").exists() or not state.values["evaluations"] or \
