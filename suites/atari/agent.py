@@ -19,7 +19,6 @@ import keras
 from keras import ops
 
 from convsuite.common.errors import ConvsuiteError
-from convsuite.suites.atari.evaluation import epsilon_greedy  # noqa: F401  (acting is the same in training)
 
 _register = keras.saving.register_keras_serializable(package="convsuite")
 

@@ -138,7 +138,8 @@ def play(args) -> int:
                 states = stacker.push(frame[None])
             scores.append(score)
             lengths.append(steps)
-            cut = "" if terminated else f" (cut after {args.max_minutes:g} minutes)"
+            unit = "minute" if args.max_minutes == 1 else "minutes"
+            cut = "" if terminated else f" (cut after {args.max_minutes:g} {unit})"
             print(f"episode {episode + 1}/{args.episodes}: score {score:g}, {steps} steps{cut}", flush=True)
         if recorder is not None:
             recorder.finish()

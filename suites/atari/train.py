@@ -120,7 +120,7 @@ def train(experiment: AtariExperiment, resume: bool = True) -> dict:
     import keras
 
     from convsuite.common.runtime import configure
-    from convsuite.suites.atari.agent import build_learner, epsilon_greedy, linear_epsilon
+    from convsuite.suites.atari.agent import build_learner
     from convsuite.suites.atari.env import make_vector_env
     from convsuite.suites.atari.replay import FrameStacker, ReplayMemory, check_replay_fits
 
@@ -159,10 +159,9 @@ def train(experiment: AtariExperiment, resume: bool = True) -> dict:
             env.close()
             env = make_vector_env(settings, d.num_envs, seed=t.seed + 7919 * state.step + 1)
             _check_same_actions(state.values, env)
-        q_function = _QFunction(learner.online)
         state.values["device"] = runtime.device_kind
-        return _loop(experiment, state, env, memory, learner, q_function, explore, sampler, epsilon_greedy,
-                     linear_epsilon, FrameStacker(d.num_envs, d.stack, frame_shape, frame_dtype))
+        stacker = FrameStacker(d.num_envs, d.stack, frame_shape, frame_dtype)
+        return _loop(experiment, state, env, memory, stacker, learner, explore, sampler)
     finally:
         if env is not None:
             env.close()
@@ -176,10 +175,14 @@ def _check_same_actions(values: dict, env) -> None:
                              f"{list(env.action_meanings)}; resume with the run's data.game and data.full_action_space")
 
 
-def _loop(experiment, state, env, memory, learner, q_function, explore, sampler, epsilon_greedy, linear_epsilon,
-          stacker) -> dict:
+def _loop(experiment, state, env, memory, stacker, learner, explore, sampler) -> dict:
+    """Act, step, store, learn, log, save: until agent.total_steps (Algorithm 1 of the paper)."""
+    from convsuite.suites.atari.agent import linear_epsilon
+    from convsuite.suites.atari.evaluation import epsilon_greedy
+
     a, d, t = experiment.agent, experiment.data, experiment.trainer
     n = d.num_envs
+    q_function = _QFunction(learner.online)
     frames, lives = env.reset()
     states = stacker.push(frames, np.ones(n, bool))
     returns, lengths = np.zeros(n), np.zeros(n, np.int64)
@@ -225,15 +228,13 @@ def _loop(experiment, state, env, memory, learner, q_function, explore, sampler,
         state.values["seconds"] += time.perf_counter() - began
         interval_steps += n
 
-        crossed = lambda every: state.step // every > step // every or state.step >= a.total_steps  # noqa: E731
         row = None
-        if crossed(a.log_every):
+        if _crossed(step, state.step, a.log_every) or state.step >= a.total_steps:
             now = time.perf_counter()
             row = _log_row(state, learner, q_function, epsilon, recent_returns, recent_lengths,
                            interval_steps / max(now - interval_started, 1e-9))
             interval_started, interval_steps = now, 0
-        if experiment.evaluation.every and state.step // experiment.evaluation.every > step // \
-                experiment.evaluation.every:
+        if experiment.evaluation.every and _crossed(step, state.step, experiment.evaluation.every):
             row = row or {}
             result = _evaluate(experiment, q_function, experiment.evaluation.episodes_during, seed=state.step)
             row["eval_mean_return"] = round(result.mean, 3)
@@ -245,11 +246,16 @@ def _loop(experiment, state, env, memory, learner, q_function, explore, sampler,
             learner.reset_metrics()
         else:
             state.advance()
-        if crossed(a.save_every):
+        if _crossed(step, state.step, a.save_every) or state.step >= a.total_steps:
             state.values["recent_returns"], state.values["recent_lengths"] = list(recent_returns), list(recent_lengths)
             state.values.update(memory.values)
             state.save()
-    return _finish(experiment, state, learner, q_function, memory)
+    return _finish(experiment, state, learner, q_function)
+
+
+def _crossed(before: int, after: int, every: int) -> bool:
+    """Whether a multiple of ``every`` lies in (before, after]: the steps of several environments go in strides."""
+    return after // every > before // every
 
 
 def _log_row(state, learner, q_function, epsilon, recent_returns, recent_lengths, steps_per_second) -> dict:
@@ -285,7 +291,7 @@ def _keep_best(state, learner, score: float) -> None:
         save_model_atomic(learner.online, state.path / "best.keras")
 
 
-def _finish(experiment, state, learner, q_function, memory) -> dict:
+def _finish(experiment, state, learner, q_function) -> dict:
     from convsuite.common.checkpoint import save_model_atomic
     from convsuite.suites.atari.scores import PAPER_SCORES, human_normalized
 

@@ -4,8 +4,8 @@ import keras
 import numpy as np
 import pytest
 
-from convsuite.suites.atari.agent import (DQNLearner, build_learner, epsilon_greedy, huber, linear_epsilon,
-                                          make_optimizer)
+from convsuite.suites.atari.agent import DQNLearner, build_learner, huber, linear_epsilon, make_optimizer
+from convsuite.suites.atari.evaluation import epsilon_greedy
 from convsuite.suites.atari.config import EXPERIMENTS
 from convsuite.suites.atari.models import mlp_q_network
 
