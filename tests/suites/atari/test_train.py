@@ -185,3 +185,20 @@ def test_a_corrupt_saved_network_is_one_clear_error(pong_run, tmp_path):
     (broken / "model.keras").write_bytes(b"not a zip file")
     with pytest.raises(ConvsuiteError, match="model.keras"):
         atari_train.load_run(broken)
+
+
+@pytest.mark.parametrize("life_loss", [True, False])
+def test_a_lost_life_ends_the_episode_for_learning_only(tmp_path, life_loss):
+    experiment = registry.make_experiment("atari", "dqn-breakout", [
+        "agent.total_steps=1600", "agent.replay_size=2000", "agent.replay_start=1600", "agent.heldout_states=16",
+        "agent.log_every=1600", "agent.save_every=1600", "data.num_envs=2", f"data.terminal_on_life_loss={life_loss}",
+        "evaluation.episodes=1", "evaluation.random_episodes=1", "evaluation.max_minutes=0.05", "evaluation.num_envs=1",
+        "trainer.progress=false", f"trainer.run_dir={tmp_path / 'run'}"])
+    metrics = atari_train.train(experiment)
+    checkpoint = sorted((tmp_path / "run" / "checkpoints").glob("ckpt-*"))[-1]
+    terminals = int(np.load(checkpoint / "array.terminals.npy").sum())
+    games = metrics["episodes"]  # real games over: the score counts whole games of 5 lives
+    if life_loss:
+        assert terminals >= 4 * games + 1 and games >= 1  # every lost life is a terminal for the targets
+    else:
+        assert terminals == games
