@@ -170,11 +170,8 @@ class RunState:
             return False
         record = checkpoint.record
         for name, (model, optimizer) in self._models.items():
-            saved = record.get("models", {}).get(name)
-            if saved is None:
-                raise ConvsuiteError(f"checkpoint {checkpoint.path} has no model {name!r} "
-                                     f"(it holds {sorted(record.get('models', {}))})")
-            _assign(model.variables, checkpoint.file(f"model.{name}.weights.npz"), saved["variables"], name)
+            load_checkpointed_model(checkpoint, name, model)
+            saved = record["models"][name]
             if optimizer is not None and "optimizer" in saved:
                 _build_optimizer(optimizer, model)
                 _assign(optimizer.variables, checkpoint.file(f"model.{name}.optimizer.npz"), saved["optimizer"],
@@ -226,6 +223,16 @@ class RunState:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def load_checkpointed_model(checkpoint: Checkpoint, name: str, model) -> None:
+    """Assign model ``name``'s weights from ``checkpoint`` into ``model`` (built with the same architecture),
+    without owning the run: e.g. to look at the network of a run that is still training."""
+    saved = checkpoint.record.get("models", {}).get(name)
+    if saved is None:
+        raise ConvsuiteError(f"checkpoint {checkpoint.path} has no model {name!r} "
+                             f"(it holds {sorted(checkpoint.record.get('models', {}))})")
+    _assign(model.variables, checkpoint.file(f"model.{name}.weights.npz"), saved["variables"], name)
 
 
 def _check_name(name: str) -> None:

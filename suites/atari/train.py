@@ -64,6 +64,7 @@ def load_run(run_dir: str | Path, which: str = "model"):
 def _checkpoint_network(run_dir: Path, experiment: AtariExperiment, which: str):
     """The online network of the newest intact checkpoint of a run that has not finished."""
     from convsuite.common.checkpoint import CheckpointStore
+    from convsuite.common.runstate import load_checkpointed_model
     from convsuite.suites.atari.models import build_model
 
     checkpoint = CheckpointStore(run_dir).latest(repoint=False)
@@ -74,12 +75,7 @@ def _checkpoint_network(run_dir: Path, experiment: AtariExperiment, which: str):
     d = experiment.data
     frame_shape = tuple(values.get("frame_shape") or (d.frame_size, d.frame_size))
     model = build_model(experiment, len(values.get("action_meanings", [])) or None, (d.stack, *frame_shape))
-    with np.load(checkpoint.file("model.online.weights.npz"), allow_pickle=False) as stored:
-        arrays = [stored[f"v{i:05d}"] for i in range(len(stored.files))]
-    if [tuple(a.shape) for a in arrays] != [tuple(v.shape) for v in model.variables]:
-        raise ConvsuiteError(f"the network in {checkpoint.path} does not match the run's config.toml")
-    for variable, array in zip(model.variables, arrays):
-        variable.assign(array)
+    load_checkpointed_model(checkpoint, "online", model)
     print(f"{run_dir} has not finished: using the network of its checkpoint at step {checkpoint.step}.")
     return model
 
