@@ -49,7 +49,7 @@ def setting(default: Any, help: str, *, choices: typing.Iterable[Any] | None = N
     return dataclasses.field(default=default, metadata=metadata)
 
 
-OPTIMIZERS = ("adam", "sgd", "rmsprop", "adamw")
+OPTIMIZERS = ("adam", "sgd", "rmsprop", "adamw", "adadelta")
 BACKENDS = ("tensorflow", "jax")
 
 

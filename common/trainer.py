@@ -45,7 +45,9 @@ def make_optimizer(trainer: config_lib.TrainerConfig):
         return keras.optimizers.SGD(trainer.learning_rate, momentum=trainer.momentum)
     if name == "rmsprop":
         return keras.optimizers.RMSprop(trainer.learning_rate, momentum=trainer.momentum)
-    raise ConvsuiteError(f"trainer.optimizer must be adam, adamw, sgd or rmsprop, got {name!r}")
+    if name == "adadelta":  # Zeiler (2012) as Kim (2014) used it: rho 0.95, epsilon 1e-6, learning rate 1.0
+        return keras.optimizers.Adadelta(trainer.learning_rate, rho=0.95, epsilon=1e-6)
+    raise ConvsuiteError(f"trainer.optimizer must be one of {', '.join(config_lib.OPTIMIZERS)}, got {name!r}")
 
 
 def open_run(experiment: Experiment) -> RunDirectory:
