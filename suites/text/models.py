@@ -44,9 +44,12 @@ class VocabularyAsset(layers.Layer):
     as an asset file inside the ``.keras`` archive (``save_assets``) and puts them back when the
     model loads (``load_assets``)."""
 
-    def __init__(self, vocabulary: Sequence[str] = (), **kwargs):
+    def __init__(self, vocabulary: Sequence[str] = (), lowercase: bool = True, class_names: Sequence[str] = (),
+                 **kwargs):
         super().__init__(**kwargs)
         self.vocabulary = vocabulary
+        self.lowercase = bool(lowercase)  # how the training sentences were tokenized
+        self.class_names = [str(name) for name in class_names]  # the label of each output, when known
 
     @property
     def vocabulary(self) -> list[str]:
@@ -74,8 +77,8 @@ class VocabularyAsset(layers.Layer):
         with open(os.path.join(dir_path, VOCABULARY_FILE), encoding="utf-8") as file:
             self.vocabulary = json.load(file)
 
-    def get_config(self):
-        return super().get_config()  # the words are an asset, not configuration
+    def get_config(self):  # the words are an asset, not configuration
+        return {**super().get_config(), "lowercase": self.lowercase, "class_names": list(self.class_names)}
 
 
 @_register
@@ -204,7 +207,8 @@ def _checked_embeddings(variant, vocab_size, embedding_dim, embeddings):
 def kim_cnn(vocab_size: int, num_classes: int, *, variant: str = "rand", embedding_dim: int | None = None,
             embeddings: np.ndarray | None = None, windows: Sequence[int] = (3, 4, 5), feature_maps: int = 100,
             dropout: float = 0.5, max_norm: float | None = 3.0, pooling: str = "max", k: int = 1,
-            mask_padding: bool = False, vocabulary: Sequence[str] | None = None, seed: int = 0) -> keras.Model:
+            mask_padding: bool = False, vocabulary: Sequence[str] | None = None, lowercase: bool = True,
+            class_names: Sequence[str] | None = None, seed: int = 0) -> keras.Model:
     """Kim's (2014) CNN-rand / -static / -non-static / -multichannel on int32 token ids [batch, length].
 
     Id 0 is padding. ``embedding_dim`` defaults to 300 for "rand" and to the matrix's width for the
@@ -212,7 +216,8 @@ def kim_cnn(vocab_size: int, num_classes: int, *, variant: str = "rand", embeddi
     (the output kernel's columns, hence ``MaxNorm(axis=0)``); ``None`` turns it off. Without
     ``mask_padding`` (Kim's setting) inputs must be at least ``max(windows)`` tokens long and the
     padding vectors take part in the convolution and the pooling. ``vocabulary`` (the word of each
-    id) is saved inside the ``.keras`` file; read it back with ``model_vocabulary``."""
+    id), ``lowercase`` (how sentences were tokenized) and ``class_names`` are saved inside the
+    ``.keras`` file; read them back with ``model_tokenizer`` and ``model_class_names``."""
     if variant not in VARIANTS:
         raise ConvsuiteError(f"variant {variant!r} is not one of {', '.join(VARIANTS)}; pick one of those")
     if vocab_size < 2 or num_classes < 2:
@@ -225,10 +230,13 @@ def kim_cnn(vocab_size: int, num_classes: int, *, variant: str = "rand", embeddi
     if vocabulary is not None and len(vocabulary) != vocab_size:
         raise ConvsuiteError(f"the vocabulary has {len(vocabulary)} words but vocab_size={vocab_size}; "
                              f"pass vocab_size=len(vocabulary)")
+    if class_names is not None and len(class_names) != num_classes:
+        raise ConvsuiteError(f"{len(class_names)} class names for num_classes={num_classes}; give one name per class")
     matrix, embedding_dim = _checked_embeddings(variant, vocab_size, embedding_dim, embeddings)
 
     token_ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")
-    ids = VocabularyAsset(vocabulary or (), name="vocabulary")(token_ids)
+    ids = VocabularyAsset(vocabulary or (), lowercase=lowercase, class_names=class_names or (),
+                          name="vocabulary")(token_ids)
 
     def embedding(name, trainable):
         initializer = keras.initializers.RandomUniform(-RAND_EMBEDDING_RANGE, RAND_EMBEDDING_RANGE, seed=seed)
@@ -257,9 +265,53 @@ def kim_cnn(vocab_size: int, num_classes: int, *, variant: str = "rand", embeddi
     return keras.Model(token_ids, outputs, name=f"kim_cnn_{variant.replace('-', '_')}")
 
 
-def model_vocabulary(model: keras.Model) -> list[str]:
-    """The words of the token ids, as saved with the model (empty if it was built without them)."""
+def _vocabulary_layer(model: keras.Model) -> VocabularyAsset:
     for layer in model.layers:
         if isinstance(layer, VocabularyAsset):
-            return layer.vocabulary
+            return layer
     raise ConvsuiteError(f"model {model.name!r} has no VocabularyAsset layer; build it with kim_cnn")
+
+
+def model_vocabulary(model: keras.Model) -> list[str]:
+    """The words of the token ids, as saved with the model (empty if it was built without them)."""
+    return _vocabulary_layer(model).vocabulary
+
+
+def model_tokenizer(model: keras.Model):
+    """The ``Vocabulary`` (words and case setting) the model was trained with, from the model itself."""
+    from convsuite.suites.text.tokenize import Vocabulary
+
+    layer = _vocabulary_layer(model)
+    if not layer.vocabulary:
+        raise ConvsuiteError(f"model {model.name!r} was built without its vocabulary; build it with "
+                             "kim_cnn(..., vocabulary=vocabulary.words) so it can read text")
+    return Vocabulary(layer.vocabulary, lowercase=layer.lowercase)
+
+
+def model_class_names(model: keras.Model) -> list[str]:
+    """The label of each output as saved with the model; "0", "1", ... when it was built without them."""
+    names = _vocabulary_layer(model).class_names
+    return list(names) if names else [str(i) for i in range(int(model.output_shape[-1]))]
+
+
+MODELS = {"kim_cnn": kim_cnn}
+
+
+def build_model(experiment, vocabulary=20000, num_classes: int = 2, class_names: Sequence[str] | None = None,
+                embeddings: np.ndarray | None = None) -> keras.Model:
+    """The experiment's model for a training fold's ``vocabulary`` (a ``tokenize.Vocabulary``, or a
+    number of ids for a model that carries no words, as in benchmarks); ``embeddings`` is the
+    [vocabulary size, dim] pre-trained matrix of the static variants."""
+    m = experiment.model
+    if m.name not in MODELS:
+        raise ConvsuiteError(f"model.name {m.name!r} is not one of {', '.join(MODELS)}")
+    if isinstance(vocabulary, int):
+        size, words, lowercase = vocabulary, None, True
+    else:
+        size, words, lowercase = len(vocabulary), vocabulary.words, vocabulary.lowercase
+    return MODELS[m.name](
+        size, num_classes, variant=m.variant,
+        embedding_dim=m.embedding_dim if m.variant == "rand" else None, embeddings=embeddings,
+        windows=tuple(m.windows), feature_maps=m.feature_maps, dropout=m.dropout, max_norm=m.max_norm or None,
+        pooling=m.pooling, k=m.k, mask_padding=m.mask_padding, vocabulary=words,
+        lowercase=lowercase, class_names=class_names, seed=experiment.trainer.seed)

@@ -213,7 +213,14 @@ def read_sentence_file(path: str | Path, encoding: str = "utf-8") -> list[str]:
     path = Path(path)
     if not path.is_file():
         raise ConvsuiteError(f"sentence file {path} does not exist; give a text file with one sentence per line")
-    raw = path.read_bytes()
+    return sentence_lines(path.read_bytes(), str(path), encoding)
+
+
+def sentence_lines(raw: bytes, source: str, encoding: str = "utf-8",
+                   latin1_advice: str = 'read it with encoding="latin-1"') -> list[str]:
+    """`read_sentence_file`'s reading of bytes already in hand (a file's, or standard input's): text
+    that is not valid ``encoding`` is refused naming its line in ``source``, never guessed at, and
+    ``latin1_advice`` says how the caller chooses latin-1, which reads any bytes."""
     try:
         text = raw.decode(encoding)
     except LookupError:
@@ -224,9 +231,8 @@ def read_sentence_file(path: str | Path, encoding: str = "utf-8") -> list[str]:
         line = raw.count(b"\n", 0, error.start) + 1
         bad = raw[error.start:error.end].hex()
         raise ConvsuiteError(
-            f"line {line} of {path} is not valid {encoding} (byte 0x{bad} at byte {error.start - line_start + 1} "
-            f"of the line); if the file is latin-1 (as Kim's MR files are), read it with encoding=\"latin-1\"") \
-            from None
+            f"line {line} of {source} is not valid {encoding} (byte 0x{bad} at byte {error.start - line_start + 1} "
+            f"of the line); if the text is latin-1 (as Kim's MR files are), {latin1_advice}") from None
     if text.startswith("\ufeff"):
         text = text[1:]
     lines = text.split("\n")
