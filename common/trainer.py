@@ -333,9 +333,21 @@ def _finish(experiment, model, data, run_dir, runtime, throughput, epochs_done, 
     if throughput is not None and throughput.total_seconds:
         metrics["train_seconds"] = round(throughput.total_seconds, 3)
         metrics["train_examples_per_s"] = round(throughput.total_examples / throughput.total_seconds, 1)
+    elif throughput is None:  # a finished run evaluated again: the timing is that of the run that trained it
+        metrics.update(_previous_timing(run_dir))
     if report is not None:
         metrics.update(report(model))  # the suite's own keys (dataset, model, baselines), before the one write
     return write_metrics(run_dir, metrics)
+
+
+def _previous_timing(run_dir: Path) -> dict:
+    import json
+
+    try:
+        previous = json.loads((Path(run_dir) / "metrics.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return {key: previous[key] for key in ("train_seconds", "train_examples_per_s") if key in previous}
 
 
 def experiment_from_run(run_dir: str | Path, experiments: dict, default: Callable[[], Experiment]) -> Experiment:

@@ -2,7 +2,7 @@
 evaluation splits (k-fold cross-validation or the official train/dev/test split).
 
 Imports no Keras: the CLI lists datasets and checks configs before Keras starts. The readers
-themselves are in ``datasets.py``; the tokenizer and vocabulary in ``tokenize.py``.
+themselves are in ``datasets.py``; the tokenizer and vocabulary in ``tokenizer.py``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from convsuite.common.data import register_dataset
 from convsuite.common.errors import ConvsuiteError
 from convsuite.suites.text import datasets
 from convsuite.suites.text.datasets import LabelledSentences
-from convsuite.suites.text.tokenize import PAD_ID, Vocabulary, tokenize
+from convsuite.suites.text.tokenizer import PAD_ID, Vocabulary, tokenize
 
 NEGATION_SENTENCES, NEGATION_TEST = 2000, 500  # the synthetic task: the last 500 are its test split
 

@@ -4,7 +4,7 @@ Kim, "Convolutional Neural Networks for Sentence Classification" (EMNLP 2014), a
 "A Sensitivity Analysis of (and Practitioners' Guide to) Convolutional Neural Networks for Sentence
 Classification" (2017), evaluate on MR, SST-1, SST-2, Subj, TREC, CR and MPQA. Each reader here takes
 the set in its published layout under ``<data root>/text/`` (docs/DATASETS.md, Text section) and returns
-`LabelledSentences`: raw sentences (tokenize them with `convsuite.suites.text.tokenize`), int64 labels,
+`LabelledSentences`: raw sentences (tokenize them with `convsuite.suites.text.tokenizer`), int64 labels,
 the class names and the official split when there is one (MR, CR, Subj and MPQA have none: the paper
 uses 10-fold cross-validation, `cross_validation_folds`).
 
@@ -28,7 +28,7 @@ import numpy as np
 
 from convsuite.common.data import data_root
 from convsuite.common.errors import ConvsuiteError
-from convsuite.suites.text.tokenize import read_sentence_file
+from convsuite.suites.text.tokenizer import read_sentence_file
 
 BINARY_SENTIMENT = ["negative", "positive"]
 SST1_CLASSES = ["very negative", "negative", "neutral", "positive", "very positive"]

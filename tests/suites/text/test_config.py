@@ -33,7 +33,7 @@ def test_every_experiment_is_the_variant_and_dataset_its_name_says_on_kims_setti
 def test_a_pretrained_variant_without_embeddings_is_refused_with_one_sentence_before_training(variant, tmp_path):
     run_dir = tmp_path / "run"
     experiment = registry.make_experiment("text", f"kim-{variant}-mr",
-                                          [*TINY, "data.dataset=negation", f"trainer.run_dir={run_dir}"])
+                                          [*TINY, "data.dataset=negation", "data.embeddings=", f"trainer.run_dir={run_dir}"])
     with pytest.raises(ConvsuiteError) as error:
         text_train.train(experiment)
     assert str(error.value) == embedding_help(variant)

@@ -7,7 +7,7 @@ import pytest
 from convsuite.common import registry
 from convsuite.common.errors import ConvsuiteError
 from convsuite.suites.text.data import BatchLongestPadding, evaluation_splits, load_sentences
-from convsuite.suites.text.tokenize import PAD_ID
+from convsuite.suites.text.tokenizer import PAD_ID
 
 
 def experiment(dataset, *overrides):

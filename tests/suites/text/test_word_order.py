@@ -6,7 +6,7 @@ import numpy as np
 from convsuite.suites.text.baselines import bag_of_words_logistic_regression
 from convsuite.suites.text.datasets import synthetic_negation_task
 from convsuite.suites.text.models import kim_cnn
-from convsuite.suites.text.tokenize import Vocabulary, tokenize
+from convsuite.suites.text.tokenizer import Vocabulary, tokenize
 
 
 def test_cnn_rand_learns_the_negation_task_where_a_bag_of_words_stays_near_chance():

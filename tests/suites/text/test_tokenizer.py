@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from convsuite.common.errors import ConvsuiteError
-from convsuite.suites.text.tokenize import (
+from convsuite.suites.text.tokenizer import (
     PAD,
     PAD_ID,
     UNK,
@@ -193,7 +193,7 @@ def test_read_sentence_file_missing_file_or_unknown_encoding(tmp_path):
 
 
 def test_module_imports_neither_keras_nor_tensorflow():
-    code = ("import sys, convsuite.suites.text.tokenize; "
+    code = ("import sys, convsuite.suites.text.tokenizer; "
             "print(sorted(m for m in ('keras', 'tensorflow', 'jax') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
