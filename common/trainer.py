@@ -340,6 +340,21 @@ def _finish(experiment, model, data, run_dir, runtime, throughput, epochs_done, 
     return write_metrics(run_dir, metrics)
 
 
+def measure_rates(model, x, y, batch_size: int, train_batches: int, x_infer, inference_batch_size: int = 256):
+    """(training examples/s, inference examples/s) of a compiled ``model``: one warm-up epoch of
+    ``train_batches`` batches (tracing, compilation) and a warm-up prediction, then two timed epochs
+    and one timed pass over ``x_infer``. The benchmarks of the suites share it."""
+    inputs = training_batches(x, y, batch_size, 0, 0, 3)
+    model.fit(inputs, epochs=1, steps_per_epoch=train_batches, verbose=0)
+    start = time.perf_counter()
+    model.fit(inputs, initial_epoch=1, epochs=3, steps_per_epoch=train_batches, verbose=0)
+    train_rate = 2 * train_batches * batch_size / (time.perf_counter() - start)
+    model.predict(x_infer[: 2 * batch_size], batch_size=inference_batch_size, verbose=0)
+    start = time.perf_counter()
+    model.predict(x_infer, batch_size=inference_batch_size, verbose=0)
+    return train_rate, len(x_infer) / (time.perf_counter() - start)
+
+
 def _previous_timing(run_dir: Path) -> dict:
     import json
 

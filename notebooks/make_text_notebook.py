@@ -206,14 +206,14 @@ for variant in VARIANTS:
 
 rand = results["rand"]
 print(f"{rand['folds']} folds of {rand['evaluation']}, {rand['epochs']} epochs")
-rows = [(f"CNN-{variant}", results[variant]["best_test_accuracy"], results[variant]["best_test_accuracy_std"])
+rows = [(f"CNN-\n{variant}", results[variant]["best_test_accuracy"], results[variant]["best_test_accuracy_std"])
         for variant in VARIANTS]
-for key, label in (("baseline_bag_of_words_logistic_regression_accuracy", "bag-of-words LR"),
+for key, label in (("baseline_bag_of_words_logistic_regression_accuracy", "bag-of-words\nLR"),
                    ("baseline_nbsvm_accuracy", "NB-SVM")):
     rows.append((label, rand[key], rand[f"{key}_std"]))
 labels, means, stds = zip(*rows)
 
-fig, ax = plt.subplots(figsize=(8, 3.2))
+fig, ax = plt.subplots(figsize=(8, 3.6))
 ax.bar(labels, means, yerr=stds, capsize=4, color=["C0", "C1", "C2", "C3", "C7", "C8"])
 ax.axhline(0.5, color="k", ls=":", lw=1, label="chance")
 for x, mean in enumerate(means):

