@@ -17,8 +17,10 @@ file costs the memory of the vocabulary's rows only. Imports no Keras.
 
 from __future__ import annotations
 
+import gzip
 import io
 import os
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
@@ -124,11 +126,14 @@ def load_embeddings(path, words: Iterable[str], *, format: str = "auto", dim: in
     has_padding = bool(words) and words[0] == PADDING_WORD
     wanted = set(words[1:] if has_padding else words)
 
-    with open(path, "rb", buffering=1 << 16) as handle:
-        if file_format == "word2vec":
-            vectors, file_dim = _read_word2vec_binary(handle, path, wanted, dim)
-        else:
-            vectors, file_dim = _read_text(handle, path, wanted, dim, headered=file_format == "fasttext")
+    try:
+        with _open_vectors(path) as handle:
+            if file_format == "word2vec":
+                vectors, file_dim = _read_word2vec_binary(handle, path, wanted, dim)
+            else:
+                vectors, file_dim = _read_text(handle, path, wanted, dim, headered=file_format == "fasttext")
+    except (EOFError, gzip.BadGzipFile, zlib.error) as error:
+        raise ConvsuiteError(f"{path} is a damaged or truncated gzip file ({error}); download it again.") from None
 
     matrix = np.zeros((len(words), file_dim), dtype=np.float32)
     found = np.zeros(len(words), dtype=bool)
@@ -163,16 +168,37 @@ def _resolve_format(path: Path, format: str) -> str:
     if format != "auto":
         raise ConvsuiteError(f"Unknown embedding format {format!r} for {path}: use auto, "
                              f"{', '.join(FORMATS)}.")
-    by_extension = FORMAT_BY_EXTENSION.get(path.suffix.lower())
+    suffix = _plain_suffix(path)
+    by_extension = FORMAT_BY_EXTENSION.get(suffix)
     if by_extension is not None:
         if by_extension == "glove":
-            with open(path, "rb") as handle:
-                first_line = handle.readline(256)
+            try:
+                with _open_vectors(path) as handle:
+                    first_line = handle.readline(256)
+            except (EOFError, gzip.BadGzipFile, zlib.error) as error:
+                raise ConvsuiteError(f"{path} is a damaged or truncated gzip file ({error}); download it "
+                                     "again.") from None
             if _parse_header(first_line) is not None:
                 return "fasttext"  # a .txt with a "V D" header: word2vec's text layout, read like .vec
         return by_extension
-    raise ConvsuiteError(f"Cannot tell the format of {path} from its extension {path.suffix!r}: rename it "
-                         "to .bin, .txt or .vec, or set the format (word2vec, glove or fasttext).")
+    raise ConvsuiteError(f"Cannot tell the format of {path} from its extension {suffix!r}: rename it "
+                         "to .bin, .txt or .vec (gzipped or not), or set the format (word2vec, glove or fasttext).")
+
+
+def _plain_suffix(path: Path) -> str:
+    """The extension that tells the format: ``.bin`` for ``vectors.bin`` and ``vectors.bin.gz``."""
+    suffixes = [suffix.lower() for suffix in path.suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes.pop()
+    return suffixes[-1] if suffixes else ""
+
+
+def _open_vectors(path: Path):
+    """A binary handle on the file, decompressed on the fly when it is gzipped (as word2vec's
+    GoogleNews file is distributed), so it is never unpacked to disk or memory."""
+    with open(path, "rb") as probe:
+        gzipped = probe.read(2) == b"\x1f\x8b"
+    return gzip.open(path, "rb") if gzipped else open(path, "rb", buffering=1 << 16)
 
 
 def _parse_header(line: bytes) -> tuple[int, int] | None:
@@ -208,7 +234,8 @@ def _check_dim(path: Path, file_dim: int, dim: int | None):
 def _read_word2vec_binary(handle, path: Path, wanted: set, dim: int | None):
     count, file_dim = _read_header(handle, path, "word2vec", dim)
     vector_bytes = 4 * file_dim
-    file_size = os.fstat(handle.fileno()).st_size
+    # A plain file skips unwanted vectors with a seek; a gzipped one has to decompress them anyway.
+    file_size = None if isinstance(handle, gzip.GzipFile) else os.fstat(handle.fileno()).st_size
     remaining = set(wanted)
     vectors = {}
     for entry in range(count):
@@ -224,6 +251,8 @@ def _read_word2vec_binary(handle, path: Path, wanted: set, dim: int | None):
             if complete:
                 vectors[word] = np.frombuffer(data, dtype="<f4").astype(np.float32)
                 remaining.discard(word)
+        elif file_size is None:
+            complete = len(handle.read(vector_bytes)) == vector_bytes
         else:
             handle.seek(vector_bytes, io.SEEK_CUR)
             complete = handle.tell() <= file_size

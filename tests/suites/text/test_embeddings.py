@@ -293,3 +293,36 @@ def test_summary_reports_coverage_and_range(embedding_file):
     summary = load_embeddings(embedding_file, ["<pad>", "the", "zzz"], unknown_range=0.1).summary()
     assert summary.startswith("1 of 2 words (50.0%) found in ")
     assert "3-d" in summary and "U[-0.1, 0.1]" in summary
+
+
+@pytest.mark.parametrize("name", ["vectors.bin.gz", "glove.txt.gz", "wiki.vec.gz"])
+def test_gzipped_files_read_like_the_plain_ones(tmp_path, name):
+    import gzip
+
+    plain_name = name[: -len(".gz")]
+    if plain_name.endswith(".bin"):
+        plain = write_word2vec(tmp_path / plain_name, VECTORS)
+    else:
+        plain = write_text(tmp_path / plain_name, VECTORS, header=plain_name.endswith(".vec"))
+    packed = tmp_path / "packed" / name
+    packed.parent.mkdir()
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    words = ["<pad>", "<unk>", "great", "absent", "naïve"]
+    expected, got = load_embeddings(plain, words), load_embeddings(packed, words)
+    np.testing.assert_array_equal(got.matrix, expected.matrix)
+    assert got.format == expected.format and got.found.tolist() == expected.found.tolist()
+    if plain_name.endswith(".bin"):  # the skipped vectors are read through, and a cut inside one is noticed
+        cut = tmp_path / "cut.bin.gz"
+        cut.write_bytes(gzip.compress(plain.read_bytes()[:-6]))
+        with pytest.raises(ConvsuiteError, match=r"cut\.bin\.gz is truncated: it ends inside the vector of 'naïve'"):
+            load_embeddings(cut, ["absent"])
+
+
+def test_a_damaged_gzip_file_is_one_clear_error(tmp_path):
+    import gzip
+
+    whole = gzip.compress(write_word2vec(tmp_path / "v.bin", VECTORS).read_bytes())
+    cut = tmp_path / "cut.bin.gz"
+    cut.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(ConvsuiteError, match=r"cut\.bin\.gz is a damaged or truncated gzip file"):
+        load_embeddings(cut, ["absent"])
