@@ -28,8 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "predict", help="label sentences with a trained model and print each one's class probabilities",
         description="Label sentences, one a line, read from --file or standard input, with a run's sentence CNN. "
                     "Each model tokenizes with the vocabulary and case setting saved inside it (Kim's cleaning). "
-                    "An empty line or a sentence of unknown words only still gets a label (the model's answer "
-                    "to padding) and is flagged: unknown_only in JSON, a count on stderr with tsv.")
+                    "An empty line or a sentence of unknown words only still gets a label (read from no word the "
+                    "model knows, so about as good as a guess) and is flagged: unknown_only in JSON, a count on stderr with tsv.")
     predict.add_argument("--checkpoint", metavar="RUN", required=True,
                          help="run directory written by `convsuite train text`, or one .keras model file")
     predict.add_argument("--file", metavar="F", default="",
@@ -108,7 +108,7 @@ def predict(args) -> int:
         unknown = int(predictions.unknown_only.sum())
         if unknown:
             print(f"convsuite: note: {unknown} of {len(sentences)} sentences had no known word (empty or all "
-                  "words outside the vocabulary); their label is the model's answer to an empty sentence",
+                  "words outside the vocabulary); their labels rest on no word the model knows",
                   file=sys.stderr)
     sys.stdout.flush()
     return 0

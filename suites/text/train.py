@@ -14,6 +14,7 @@ a model whose vocabulary differs from the one its run recorded.
 from __future__ import annotations
 
 import copy
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +37,12 @@ VOCABULARY_FILE = "vocabulary.json"
 BASELINES = {"bag_of_words_logistic_regression": "bag-of-words logistic regression", "nbsvm": "NB-SVM"}
 
 
+def _quiet_retracing() -> None:
+    """Batches padded to their own longest sentence come in a few widths, each traced once by
+    TensorFlow, which then warns about "retracing" although nothing is wrong: keep its log to errors."""
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+
+
 def _min_length(experiment) -> int:
     """Shortest batch width the model accepts: the widest window unless padding is masked."""
     return 1 if experiment.model.mask_padding else max(experiment.model.windows)
@@ -49,6 +56,7 @@ def train(experiment: TextExperiment, resume: bool = True) -> dict:
     """Train (or resume) the experiment on every fold, or on the official split; write metrics.json."""
     if experiment.model.variant != "rand" and not experiment.data.embeddings:
         raise ConvsuiteError(embedding_help(experiment.model.variant))
+    _quiet_retracing()
     with open_run(experiment) as run:
         sentences = load_sentences(experiment)
         cross_validation = uses_cross_validation(experiment, sentences)
@@ -216,6 +224,7 @@ def evaluate(run_dir: str | Path, which: str = "model", experiment: TextExperime
     (``which="best"``)."""
     from convsuite.suites.text.models import model_tokenizer
 
+    _quiet_retracing()
     experiment = experiment or experiment_from_run(run_dir)
     sentences = load_sentences(experiment)
     cross_validation = uses_cross_validation(experiment, sentences)
@@ -240,7 +249,7 @@ def evaluate(run_dir: str | Path, which: str = "model", experiment: TextExperime
 @dataclass
 class Predictions:
     """Labels and class probabilities of sentences; ``unknown_only[i]``: sentence i had no known word
-    (it still gets a label: the model's answer to a sentence of padding)."""
+    (it still gets a label, read from no word the model knows)."""
 
     sentences: list[str]
     labels: list[str]
@@ -261,6 +270,7 @@ def predict(model_or_run_dir, sentences, which: str = "best", fold: int = 0, bat
     if isinstance(sentences, str):
         raise ConvsuiteError("predict takes a list of sentences, not one str; wrap it: predict(model, [text])")
     sentences = [str(sentence) for sentence in sentences]
+    _quiet_retracing()
     models = _prediction_models(model_or_run_dir, which, fold)
     class_names = model_class_names(models[0])
     total, unknown_only = None, np.ones(len(sentences), dtype=bool)
