@@ -333,7 +333,7 @@ def _model_probabilities(model, sentences: list[str], batch_size: int) -> tuple[
 # --------------------------------------------------------------------------- speed
 
 
-def bench(experiment: TextExperiment, train_batches: int = 40, inference_sentences: int = 4096,
+def bench(experiment: TextExperiment, train_batches: int = 120, inference_sentences: int = 16384,
           vocabulary_size: int = 20000, sentence_length: int = 24) -> dict:
     """Training and inference sentences/s of the experiment's model on random token ids
     (``sentence_length`` tokens, about MR's mean of 20 words)."""
