@@ -56,7 +56,7 @@ def run(args) -> int:
 
 def read_sentences(file: str, encoding: str = "utf-8", stdin=None) -> list[str]:
     """The lines of ``file``, or of standard input when ``file`` is empty, one sentence each: the
-    same reading for both (`tokenize.sentence_lines`), bytes that are not ``encoding`` refused by line."""
+    same reading for both (`tokenizer.sentence_lines`), bytes that are not ``encoding`` refused by line."""
     from convsuite.suites.text.tokenizer import read_sentence_file, sentence_lines
 
     if file:
