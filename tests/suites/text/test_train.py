@@ -179,7 +179,6 @@ print(json.dumps({"metrics": metrics, "best": evaluated["test_accuracy"], "label
 """
 
 
-@pytest.mark.slow  # a fresh process that imports JAX and compiles: tens of seconds on 2 loaded cores
 def test_train_evaluate_and_predict_on_jax_without_tensorflow(tmp_path):
     cli_import = "from convsuite.common.cli import main"
     assert cli_import in BLOCK_TENSORFLOW
