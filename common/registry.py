@@ -22,6 +22,7 @@ SUITES = {
     "checkers": "Checkers: exact engine, Blondie24 network and co-evolution (Chellapilla & Fogel 2001), matches, play",
     "atari": "Atari: DQN (Mnih et al. 2015) and Double DQN on the Arcade Learning Environment, evaluation, play",
     "text": "Text: Kim's (2014) sentence CNN (rand, static, non-static, multichannel), cross-validated, with baselines",
+    "video": "Video: LRCN (CNN + LSTM), C3D 3x3x3 convolutions and two-stream nets for action recognition",
 }
 
 # Suites with commands of their own (`convsuite go gtp ...`): a module with HELP,
@@ -31,6 +32,7 @@ DOMAIN_COMMANDS = {
     "checkers": "convsuite.suites.checkers.commands",
     "atari": "convsuite.suites.atari.commands",
     "text": "convsuite.suites.text.commands",
+    "video": "convsuite.suites.video.commands",
 }
 
 

@@ -121,7 +121,7 @@ say "installing convsuite (editable) and its dependencies into .venv/ (pip's out
 # setuptools >= 77 reads the SPDX license string in pyproject.toml (also when the tests build
 # without isolation); Python >= 3.12 venvs come without any setuptools.
 pip_install --upgrade pip "setuptools>=77" wheel
-pip_install -e ".[tf-cpu,image,timeseries,elecdemand,go,checkers,atari,cluster,dev]"
+pip_install -e ".[tf-cpu,image,timeseries,elecdemand,go,checkers,atari,video,cluster,dev]"
 
 # --------------------------------------------------------------------------- MR-4000 (text suite)
 # The text suite's offline default, MR-4000: 2,000 positive and 2,000 negative sentences of Pang &
