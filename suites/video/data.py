@@ -101,8 +101,8 @@ USER_DATA_HELP = (
 )
 
 UCF101_HELP = ("UCF101 is not here: get the UCF101 videos (UCF-101/) and the ucfTrainTestlist archive from the "
-               "data set's authors at the University of Central Florida, unpack both into one folder and pass it "
-               "as data.data_dir (or prepare the tensorflow-datasets ucf101 builder while online and use "
+               "data set's authors at the University of Central Florida, unpack both into data/video/UCF101 or into a "
+               "folder given as data.data_dir (or prepare the tensorflow-datasets ucf101 builder while online and use "
                "data.dataset=ucf101-tfds)")
 
 register_dataset("motion", "generated clips of textured objects over photographs moving left/right/up/down, "
@@ -142,20 +142,62 @@ def load_video_set(experiment, progress: bool = False) -> VideoSet:
     if cfg.dataset == "ucf101":
         from convsuite.suites.video.ucf101 import check_group_separation, load_ucf101_split
 
-        if not cfg.data_dir:
+        root = Path(cfg.data_dir).expanduser() if cfg.data_dir else data_root() / "video" / "UCF101"
+        if not root.exists():
             raise ConvsuiteError(UCF101_HELP)
-        split = load_ucf101_split(cfg.data_dir, cfg.split)
+        split = load_ucf101_split(root, cfg.split)
         check_group_separation(split)
         return _from_split("ucf101", split)
     if cfg.dataset == "ucf101-tfds":
-        raise ConvsuiteError("data.dataset=ucf101-tfds reads decoded frames, not files: export the prepared "
-                             "tensorflow-datasets ucf101 split with `convsuite video export-tfds` is not available; "
-                             "use the official files with data.dataset=ucf101 and data.data_dir=FOLDER")
+        from convsuite.suites.video.ucf101 import ucf101_tfds
+
+        prepared = ucf101_tfds(cfg.split, cfg.data_dir or None)
+        folder = data_root(cfg.data_dir) / "video" / f"tfds-{prepared.config}"
+        train = export_videos(prepared.videos("train"), folder / "train", prepared.count("train"), progress)
+        test = export_videos(prepared.videos("test"), folder / "test", prepared.count("test"), progress)
+        return VideoSet("ucf101-tfds", train, test, list(prepared.class_names))
     folder = user_folder(cfg.dataset)
     from convsuite.suites.video.folders import load_video_folder
 
     cfg.dataset = str(folder)
     return _from_split(folder.name, load_video_folder(folder, cfg.test_fraction, experiment.trainer.seed))
+
+
+def export_videos(videos, folder: Path, count: int, progress: bool = False) -> VideoList:
+    """Write decoded videos ((frames, label) pairs, e.g. from tensorflow-datasets) once as Motion-JPEG
+    files, so they are read like any other video; the index is written last (an interrupted export
+    is finished, not trusted)."""
+    import json
+
+    from convsuite.common.checkpoint import atomic_write_text
+    from convsuite.common.progress import counter_bar
+    from convsuite.suites.video.video_io import write_video
+
+    index = Path(folder) / "index.json"
+    if index.exists():
+        try:
+            entries = json.loads(index.read_text())
+            if entries["count"] == count:
+                return VideoList([Path(folder) / name for name in entries["files"]],
+                                 np.asarray(entries["labels"], np.int64))
+        except (ValueError, KeyError, TypeError):
+            pass
+    names, labels = [], []
+    bar = counter_bar(total=count, desc=f"writing {Path(folder).name} videos", enabled=progress, unit="video")
+    for number, (frames, label) in enumerate(videos):
+        name = f"{int(label):03d}/{number:05d}.avi"
+        path = Path(folder) / name
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            frames = np.asarray(frames, np.uint8)
+            even = frames[:, : frames.shape[1] // 2 * 2, : frames.shape[2] // 2 * 2]  # codecs need even sides
+            write_video(path, even)
+        names.append(name)
+        labels.append(int(label))
+        bar.update(1)
+    bar.close()
+    atomic_write_text(index, json.dumps({"count": len(names), "files": names, "labels": labels}))
+    return VideoList([Path(folder) / name for name in names], np.asarray(labels, np.int64))
 
 
 def _from_split(name: str, split) -> VideoSet:
@@ -222,11 +264,12 @@ def sample_clips(videos: VideoList, cfg, clips_per_video: int, mode: str, seed: 
 
 
 def _reason(error: Exception) -> str:
-    text = str(error)
-    for marker in ("no frames", "zero", "empty", "corrupt", "cannot", "not found", "missing", "unreadable"):
-        if marker in text.lower():
-            return f"unreadable ({marker})"
-    return "unreadable"
+    """A short reason to count skipped videos by: "unreadable: the file is empty", ..."""
+    import re
+
+    reason = getattr(error, "reason", "") or "unreadable"
+    reason = re.sub(r"\d+", "N", reason.split(" (")[0])  # one count per kind of failure
+    return f"unreadable: {reason}"
 
 
 class ClipReader:
@@ -254,9 +297,15 @@ class ClipReader:
     def frames_of(self, video: int, starts: list[int]) -> np.ndarray:
         from convsuite.suites.video.video_io import read_clips
 
-        return read_clips(self.table.paths[video], starts, self.clip_frames, self.stride, size=self.size,
-                          crop=self.size, backend=self.decoder, num_frames=int(self.table.frames[video]) or None,
-                          short=self.short)
+        path = self.table.paths[video]
+        key = _DECODED.key(path, starts, self.clip_frames, self.stride, self.size, self.decoder, self.short)
+        clips = _DECODED.get(key)
+        if clips is None:
+            clips = read_clips(path, starts, self.clip_frames, self.stride, size=self.size, crop=self.size,
+                               backend=self.decoder, num_frames=int(self.table.frames[video]) or None,
+                               short=self.short)
+            _DECODED.put(key, clips)
+        return clips
 
     def flow_of(self, video: int, start: int, frames: np.ndarray | None = None) -> np.ndarray:
         """Quantised flow (T-1, S, S, 2) of one clip, computed once and cached on disk."""
@@ -298,6 +347,47 @@ class ClipReader:
                 order = np.random.default_rng([self.shuffle_seed, int(row)]).permutation(out.shape[1])
                 out[position] = out[position][order]
         return out
+
+
+class DecodedClips:
+    """Recently decoded clips, kept up to a size, so models trained one after another on the same
+    videos (a notebook's comparison, a fused model's two networks) decode them once.
+
+    A video is known by its path, size and modification time: a changed file is decoded again."""
+
+    def __init__(self, limit_bytes: int = 512 * 2**20):
+        from collections import OrderedDict
+
+        self.limit_bytes = limit_bytes
+        self.entries: OrderedDict = OrderedDict()
+        self.bytes = 0
+
+    @staticmethod
+    def key(path: Path, starts, *settings) -> tuple | None:
+        try:
+            stat = Path(path).stat()
+        except OSError:
+            return None
+        return (str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns, tuple(int(s) for s in starts), *settings)
+
+    def get(self, key):
+        if key is None or key not in self.entries:
+            return None
+        self.entries.move_to_end(key)
+        return self.entries[key]
+
+    def put(self, key, clips: np.ndarray) -> None:
+        if key is None or clips.nbytes > self.limit_bytes:
+            return
+        clips.setflags(write=False)  # shared by every reader that asks again
+        self.entries[key] = clips
+        self.bytes += clips.nbytes
+        while self.bytes > self.limit_bytes:
+            _, dropped = self.entries.popitem(last=False)
+            self.bytes -= dropped.nbytes
+
+
+_DECODED = DecodedClips()
 
 
 class ClipDecoder(BatchDecoder):

@@ -74,7 +74,9 @@ def resolve_backend(backend: str = "auto") -> str:
 
 
 def _read_error(path, reason: str) -> VideoReadError:
-    return VideoReadError(f"Cannot read the video {path}: {reason}")
+    error = VideoReadError(f"Cannot read the video {path}: {reason}")
+    error.reason = reason  # what a caller that skips the video reports
+    return error
 
 
 def _check_file(path) -> Path:

@@ -244,7 +244,8 @@ def test_ucf101_split_files_prepare_their_videos_with_a_missing_one_counted(tmp_
     assert data.x_test.shape == (len(prepared.test), FRAMES, SIZE, SIZE, 3)
 
 
-def test_ucf101_without_a_data_dir_says_how_to_get_it():
+def test_ucf101_without_a_data_dir_says_how_to_get_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("CONVSUITE_DATA", str(tmp_path))  # no data/video/UCF101 there
     exp = registry.make_experiment("video", "lrcn-motion", ["data.dataset=ucf101", *CLIPS])
     with pytest.raises(ConvsuiteError, match="UCF101 is not here") as error:
         prepare(exp)
@@ -256,3 +257,38 @@ def test_an_unknown_data_set_that_is_not_a_folder_is_a_clear_error(tmp_path):
     exp = registry.make_experiment("video", "lrcn-motion", [f"data.dataset={missing}", *CLIPS])
     with pytest.raises(ConvsuiteError, match="neither a known video set .* nor a folder of videos"):
         prepare(exp)
+
+
+class _PreparedTfdsSet:
+    """What ucf101.ucf101_tfds returns for a prepared builder: decoded videos, one at a time."""
+
+    config, class_names = "ucf101_1_256", ["ApplyEyeMakeup", "Archery"]
+
+    def __init__(self, lengths):
+        self.lengths = lengths
+        self.iterated = 0
+
+    def count(self, side):
+        return len(self.lengths[side])
+
+    def videos(self, side):
+        rng = np.random.default_rng(len(side))
+        for number, frames in enumerate(self.lengths[side]):
+            self.iterated += 1
+            yield rng.integers(0, 255, (frames, 17, 21, 3), dtype=np.uint8), number % 2  # odd sides on purpose
+
+
+def test_tfds_ucf101_is_exported_once_as_video_files_and_read_like_the_others(tmp_path, monkeypatch):
+    from convsuite.suites.video import ucf101
+
+    fake = _PreparedTfdsSet({"train": [9, 9, 10, 12], "test": [9, 3]})
+    monkeypatch.setattr(ucf101, "ucf101_tfds", lambda split, data_dir: fake)
+    exp = registry.make_experiment("video", "c3d-motion", ["data.dataset=ucf101-tfds", f"data.data_dir={tmp_path}",
+                                                           *CLIPS, "data.validation_fraction=0"])
+    data, prepared = prepare(exp)
+    assert prepared.dataset.class_names == fake.class_names
+    assert data.x_train.shape == (4, FRAMES, SIZE, SIZE, 3) and data.x_test.shape == (1, FRAMES, SIZE, SIZE, 3)
+    assert prepared.dataset.skipped  # the 3-frame test video is shorter than a clip
+    exported = fake.iterated
+    prepare(exp)
+    assert fake.iterated == exported  # the second run reads the exported files
