@@ -210,3 +210,44 @@ def test_bench_prints_decoding_flow_and_training_rates(tmp_path, capsys):
     for key in ("decoded_frames_per_s", "flow_frames_per_s", "train_clips_per_s"):
         assert result[key] > 0, key
     assert result["model"] and result["clip_shape"] == [8, 16, 16, 3]
+
+
+JAX_SCRIPT = """
+import json
+from pathlib import Path
+
+from convsuite.common import registry
+from convsuite.suites.video import train as video_train
+
+run_dir = Path(sys.argv[1])
+experiment = registry.make_experiment("video", "lrcn-motion", sys.argv[2:] + [f"trainer.run_dir={run_dir}"])
+metrics = video_train.train(experiment)
+evaluated = video_train.evaluate(run_dir)
+test_videos = sorted((Path(experiment.data.data_dir) / "video").glob("motion-*/test/*/*.avi"))[:2]
+predictions = video_train.predict(run_dir, test_videos)
+assert "tensorflow" not in sys.modules
+print(json.dumps({"metrics": metrics, "evaluated": evaluated["test_accuracy"],
+                  "scores": [p.scores.tolist() for p in predictions]}))
+"""
+
+
+def test_train_evaluate_and_predict_on_jax_without_tensorflow(tmp_path):
+    # The GPU path: decoding, clips, training through PyDataset, evaluation and prediction, no TensorFlow.
+    import os
+    import subprocess
+    import sys
+
+    from tests.common.test_jax_path import BLOCK_TENSORFLOW
+
+    require("av", "video")
+    cli_import = "from convsuite.common.cli import main"
+    assert cli_import in BLOCK_TENSORFLOW
+    script = BLOCK_TENSORFLOW.split(cli_import)[0] + JAX_SCRIPT
+    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"}
+    result = subprocess.run([sys.executable, "-c", script, str(tmp_path / "run"), *tiny("lrcn-motion", tmp_path),
+                             "runtime.backend=jax"], capture_output=True, text=True, env=env, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["metrics"]["backend"] == "jax" and report["metrics"]["epochs"] == 1
+    assert report["evaluated"] == pytest.approx(report["metrics"]["test_accuracy"], abs=1e-6)
+    np.testing.assert_allclose(np.sum(report["scores"], axis=1), 1.0, atol=1e-5)
