@@ -29,6 +29,7 @@ import numpy as np
 from convsuite.common.arrays import BatchDecoder, SupervisedData
 from convsuite.common.data import data_root, register_dataset
 from convsuite.common.errors import ConvsuiteError
+from convsuite.suites.video.folders import USER_VIDEO_HELP
 
 REPRESENTATIONS = ("frames", "flow", "stack")
 
@@ -89,16 +90,7 @@ class PreparedVideo:
 
 # --------------------------------------------------------------------------- data sets
 
-USER_DATA_HELP = (
-    "Your own videos: set data.dataset to a folder with one subfolder per class holding video files "
-    "(mp4, avi, mov, mkv, webm; the subfolder names become the class names), optionally split into "
-    "train/ and test/ folders that each hold the class subfolders. Without a test folder a stratified "
-    "data.test_fraction (default 0.2) is held out, fixed by trainer.seed. Frames are resized to "
-    "data.frame_size and clips of data.clip_frames frames every data.frame_stride frames are taken; "
-    "videos that cannot be read or are shorter than a clip are skipped with a count. Train with "
-    "`convsuite train video --config lrcn-motion --set data.dataset=/path/to/videos`, then "
-    "`convsuite evaluate video --checkpoint runs/lrcn-motion`."
-)
+USER_DATA_HELP = USER_VIDEO_HELP
 
 UCF101_HELP = ("UCF101 is not here: get the UCF101 videos (UCF-101/) and the ucfTrainTestlist archive from the "
                "data set's authors at the University of Central Florida, unpack both into data/video/UCF101 or into a "

@@ -18,11 +18,14 @@ from convsuite.suites.video.ucf101 import VideoEntry, VideoSplit
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm")
 SPLIT_FOLDERS = ("train", "test")
 USER_VIDEO_HELP = (
-    "Put your videos in one subfolder per class, e.g. videos/wave/clip1.mp4 and videos/clap/clip7.avi "
-    "(mp4, avi, mov, mkv or webm; the class names are the folder names), or split them yourself into "
-    "videos/train/<class>/ and videos/test/<class>/; without a test folder a fraction of every class "
-    "(data.test_fraction) is held out with the seed. Then train with "
-    "`convsuite train video --config lrcn-motion --set data.dataset=/path/to/videos`.")
+    "Your own videos: set data.dataset to a folder with one subfolder per class holding video files, "
+    "e.g. videos/wave/clip1.mp4 and videos/clap/clip7.avi (mp4, avi, mov, mkv or webm; the class names are "
+    "the folder names), or split them yourself into videos/train/<class>/ and videos/test/<class>/; without "
+    "a test folder a stratified data.test_fraction (default 0.2) of every class is held out, fixed by "
+    "trainer.seed. Frames are resized to data.frame_size and clips of data.clip_frames frames every "
+    "data.frame_stride frames are taken; videos that cannot be read or are shorter than a clip are skipped "
+    "with a count. Train with `convsuite train video --config lrcn-motion --set data.dataset=/path/to/videos`, "
+    "then `convsuite evaluate video --checkpoint runs/lrcn-motion`.")
 
 
 def _normalized_extensions(extensions) -> tuple[str, ...]:

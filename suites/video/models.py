@@ -251,6 +251,22 @@ def _softmax(x, name="probabilities"):
 
 # --------------------------------------------------------------------------- clip models
 
+def _frame_features(clip, frame_shape, backbone, backbone_weights, width):
+    """The per-frame CNN on every frame of the clip: (batch, T, features)."""
+    backbone_model = _frame_backbone(backbone, frame_shape, backbone_weights, width)
+    return layers.TimeDistributed(backbone_model, name="frame_features")(clip)
+
+
+def _averaged_frame_classifier(clip, sequence, num_classes, dropout, name) -> keras.Model:
+    """A softmax at every time step ("frame_probabilities"), averaged over the clip."""
+    if dropout:
+        sequence = layers.Dropout(dropout, name="dropout")(sequence)
+    logits = layers.TimeDistributed(layers.Dense(num_classes), name="frame_logits")(sequence)
+    frame_probabilities = _softmax(logits, name="frame_probabilities")
+    probabilities = FramePredictionAverage(dtype="float32", name="probabilities")(frame_probabilities)
+    return keras.Model(clip, probabilities, name=name)
+
+
 def lrcn(num_classes: int, frames: int | None = 16, frame_shape=(112, 112, 3), backbone: str = "scratch",
          backbone_weights: str | None = None, width: int = 32, lstm_units: int = LRCN_LSTM_UNITS,
          dropout: float = 0.5, name: str = "lrcn") -> keras.Model:
@@ -262,15 +278,9 @@ def lrcn(num_classes: int, frames: int | None = 16, frame_shape=(112, 112, 3), b
     outputs before the classifier (our choice; the network is otherwise the paper's). ``frames=None``
     accepts clips of any length."""
     clip = _clip_input(frames, frame_shape)
-    backbone_model = _frame_backbone(backbone, frame_shape, backbone_weights, width)
-    features = layers.TimeDistributed(backbone_model, name="frame_features")(clip)
+    features = _frame_features(clip, frame_shape, backbone, backbone_weights, width)
     sequence = layers.LSTM(lstm_units, return_sequences=True, name="lstm")(features)
-    if dropout:
-        sequence = layers.Dropout(dropout, name="dropout")(sequence)
-    logits = layers.TimeDistributed(layers.Dense(num_classes), name="frame_logits")(sequence)
-    frame_probabilities = _softmax(logits, name="frame_probabilities")
-    probabilities = FramePredictionAverage(dtype="float32", name="probabilities")(frame_probabilities)
-    return keras.Model(clip, probabilities, name=name)
+    return _averaged_frame_classifier(clip, sequence, num_classes, dropout, name)
 
 
 def single_frame(num_classes: int, frames: int | None = 16, frame_shape=(112, 112, 3), backbone: str = "scratch",
@@ -281,14 +291,8 @@ def single_frame(num_classes: int, frames: int | None = 16, frame_shape=(112, 11
     Each frame is classified on its own (the same per-frame CNN, a softmax per frame) and the
     predictions averaged over the clip, so the output does not depend on the frames' order."""
     clip = _clip_input(frames, frame_shape)
-    backbone_model = _frame_backbone(backbone, frame_shape, backbone_weights, width)
-    features = layers.TimeDistributed(backbone_model, name="frame_features")(clip)
-    if dropout:
-        features = layers.Dropout(dropout, name="dropout")(features)
-    logits = layers.TimeDistributed(layers.Dense(num_classes), name="frame_logits")(features)
-    frame_probabilities = _softmax(logits, name="frame_probabilities")
-    probabilities = FramePredictionAverage(dtype="float32", name="probabilities")(frame_probabilities)
-    return keras.Model(clip, probabilities, name=name)
+    features = _frame_features(clip, frame_shape, backbone, backbone_weights, width)
+    return _averaged_frame_classifier(clip, features, num_classes, dropout, name)
 
 
 def _c3d_pool(shape, first: bool) -> tuple:
@@ -420,13 +424,7 @@ def late_fusion(models: Sequence[keras.Model], weights: Sequence[float], name: s
     return keras.Model(inputs, fused, name=name)
 
 
-MODELS = {
-    "lrcn": lrcn,
-    "c3d": c3d,
-    "single_frame": single_frame,
-    "spatial_stream": spatial_stream,
-    "temporal_stream": temporal_stream,
-}
+
 
 
 # --------------------------------------------------------------------------- explanation
@@ -506,3 +504,23 @@ def build_model(experiment, num_classes: int = 8, input_shape: tuple | None = No
             return temporal_stream(num_classes, shape, width=m.width, dropout=m.dropout)
         return spatial_frames(num_classes, shape[0], shape[1:], width=m.width, dropout=m.dropout)
     raise ConvsuiteError(f"unknown video architecture {m.name!r}; one of lrcn, single_frame, c3d, twostream")
+
+
+def two_stream(num_classes: int, frames: int = 16, frame_shape=(112, 112, 3), flow_stack: int = 10, width: int = 32,
+               dropout: float = 0.5, weights=(0.5, 0.5)) -> keras.Model:
+    """Simonyan & Zisserman's two streams in one model: (clip, flow stack) -> the weighted average of the
+    spatial stream's frame-averaged scores and the temporal stream's scores. The suite trains the two
+    streams separately (as the paper does) and saves their fusion in this form."""
+    spatial = clip_model(spatial_frames(num_classes, frames, frame_shape, width=width, dropout=dropout))
+    flow_shape = (*tuple(frame_shape)[:2], 2 * flow_stack)
+    temporal = temporal_stream(num_classes, flow_shape, width=width, dropout=dropout)
+    return late_fusion([spatial, temporal], list(weights), name="two_stream")
+
+
+# The suite's architectures (model.name) and the builder of each; build_model builds them from a config.
+MODELS = {
+    "lrcn": lrcn,
+    "single_frame": single_frame,
+    "c3d": c3d,
+    "twostream": two_stream,
+}

@@ -55,7 +55,7 @@ BUILDERS = {
 def test_every_model_maps_uint8_pixels_to_float32_class_probabilities(name):
     build, data = BUILDERS[name]
     model = build()
-    assert model.name == name and name in models.MODELS
+    assert model.name == name and (name in models.MODELS or name in ("spatial_stream", "temporal_stream"))
     probabilities = predict(model, data())
     assert probabilities.shape == (2, CLASSES) and probabilities.dtype == np.float32
     assert (probabilities > 0).all()
@@ -67,9 +67,32 @@ def test_lrcn_lstm_reads_the_frame_features_with_the_papers_256_units_by_default
     assert models.LRCN_LSTM_UNITS == 256
     model = tiny_lrcn(lstm_units=8)
     features = model.get_layer("frame_features").output.shape[-1]
-    assert features == 4 * TINY["width"]  # three blocks: width, 2*width, 4*width
+    assert features == 8 * TINY["width"]  # a fully connected layer of 8 * width, like CaffeNet's fc6
     lstm = model.get_layer("lstm")
     assert lstm.return_sequences and lstm.count_params() == 4 * (features + 8 + 1) * 8
+
+
+def test_two_stream_fuses_the_frame_averaged_spatial_scores_with_the_temporal_scores():
+    model = models.two_stream(CLASSES, FRAMES, FRAME, flow_stack=3, width=4, dropout=0.0, weights=(1, 3))
+    flow = np.random.default_rng(1).integers(0, 256, (2, 16, 16, 6), dtype="uint8")
+    fused = predict(model, [clips(), flow])
+    spatial, temporal = (model.get_layer(index=i) for i in (2, 3))
+    expected = (predict(spatial, clips()) + 3 * predict(temporal, flow)) / 4
+    np.testing.assert_allclose(fused, expected, atol=1e-5)
+
+
+def test_the_frame_cnn_keeps_where_things_are_in_the_frame():
+    # The LSTM must see an object move: the frame features are a fully connected layer over the last
+    # feature map (like fc6), not a global average, and a shifted object changes them.
+    import keras
+
+    cnn = models.frame_cnn((16, 16, 3), width=4)
+    assert not any(isinstance(layer, keras.layers.GlobalAveragePooling2D) for layer in cnn.layers)
+    assert cnn.get_layer("pool2").output.shape[1:3] == (4, 4)  # blocks chosen to leave a 4x4 map
+    frame = np.zeros((1, 16, 16, 3), np.float32)
+    left, right = frame.copy(), frame.copy()
+    left[:, 4:8, 1:5], right[:, 4:8, 11:15] = 255, 255
+    assert not np.allclose(cnn(left), cnn(right), atol=1e-4)
 
 
 def test_lrcn_output_is_the_mean_of_its_per_frame_softmax_predictions():
