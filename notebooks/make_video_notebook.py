@@ -48,8 +48,8 @@ as real Motion-JPEG `.avi` files: a textured object over a background photograph
 
 **What this notebook does.** Unset `CONVSUITE_QUICK`, it reads `runs/<experiment>` (the experiments
 `lrcn-motion`, `single-frame-motion`, `lrcn-shuffled-motion` and `c3d-motion`: 8 motions, 16-frame 32x32 clips,
-1,600 training and 800 test videos, 15 epochs) and trains any that is missing, on 2 CPU cores about **15 minutes
-for `lrcn-motion`**, about as long or less for the single-frame and shuffled runs, and about **8 minutes for
+1,600 training and 800 test videos, 15 epochs) and trains any that is missing, on 2 CPU cores about **4 minutes
+for `lrcn-motion`** and as long for the shuffled run, less for the single-frame run, about **8 minutes for
 `c3d-motion`**. With `CONVSUITE_QUICK=1` (as the tests run it) it trains the first three (C3D is left out) on 4
 motions (left, right, up, down) with 8-frame 16x16 clips, 400 training and 80 test videos, for 3 epochs with small
 networks, in a temporary directory: half a minute of machinery, not the results.
