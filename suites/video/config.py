@@ -230,6 +230,6 @@ PAPER_RESULTS = [
                 note="a single frame carries no label: must stay at chance"),
     PaperResult(paper="Donahue et al. 2015", setting="LRCN fed shuffled frames, motion set accuracy",
                 paper_value=None, experiment="lrcn-shuffled-motion", metric="test_direction_accuracy",
-                baseline_metric="baseline_chance_direction_accuracy", baseline="chance (0.5)", quick=_QUICK_MOTION,
+                baseline_metric="baseline_chance_direction_accuracy", baseline="chance", quick=_QUICK_MOTION,
                 note="unordered frames can show the kind of motion, never its direction: direction stays at 0.5"),
 ]

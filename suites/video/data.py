@@ -231,7 +231,7 @@ def sample_clips(videos: VideoList, cfg, clips_per_video: int, mode: str, seed: 
             count = known_frames if known_frames is not None else probe_video(path, backend=cfg.decoder).frames
             starts = clip_starts(count, cfg.clip_frames, cfg.frame_stride, clips_per_video, mode=mode, rng=rng,
                                  short="error" if cfg.short_videos == "skip" else cfg.short_videos)
-        except ClipTooShortError as error:
+        except ClipTooShortError:
             if cfg.short_videos == "error":
                 raise
             skipped[f"shorter than a clip of {clip_span(cfg.clip_frames, cfg.frame_stride)} frames"] += 1

@@ -22,7 +22,7 @@ import numpy as np
 
 from convsuite.common import config as config_lib
 from convsuite.common import trainer as trainer_lib
-from convsuite.common.checkpoint import atomic_write_text, load_model_checked, save_model_atomic
+from convsuite.common.checkpoint import atomic_write_text, save_model_atomic
 from convsuite.common.errors import ConvsuiteError
 from convsuite.common.results import write_metrics
 from convsuite.common.trainer import load_run_model, open_run
@@ -173,11 +173,10 @@ def _fuse(experiment, run_dir: Path, results: dict) -> dict:
         stream_metrics.update({f"{stream}_test_accuracy": metrics["test_accuracy"],
                                f"{stream}_video_accuracy": metrics["video_accuracy"]})
     prepared = results["rgb"][2]
-    if experiment.model.fusion == "svm":
+    if experiment.model.fusion == "svm" and experiment.model.name == "twostream":
         fused = _svm_fusion(results, stream_scores, run_dir, experiment.trainer.seed)
     else:
-        total = sum(weights)
-        fused = (weights[0] * stream_scores["rgb"] + weights[1] * stream_scores["flow"]) / total
+        fused = fused_scores(experiment, run_dir, stream_scores["rgb"], stream_scores["flow"])
     fused_model = late_fusion(stream_models, weights)
     save_model_atomic(fused_model, run_dir / "model.keras")
     atomic_write_text(run_dir / "config.toml", config_lib.to_toml(experiment))
@@ -192,14 +191,19 @@ def _fuse(experiment, run_dir: Path, results: dict) -> dict:
     }
 
 
+SVM_FILE = "fusion_svm.json"
+
+
+def _stacked_scores(rgb: np.ndarray, flow: np.ndarray) -> np.ndarray:
+    parts = [s / np.maximum(np.linalg.norm(s, axis=1, keepdims=True), 1e-12) for s in (rgb, flow)]
+    return np.concatenate(parts, axis=1)
+
+
 def _svm_fusion(results, stream_scores, run_dir: Path, seed: int) -> np.ndarray:
     """Simonyan & Zisserman's SVM fusion: a linear SVM on the stacked L2-normalised clip scores of the
-    training clips, applied to the test clips."""
+    training clips, applied to the test clips. Its weights go to ``RUN/fusion_svm.json`` so that
+    ``evaluate`` and ``predict`` fuse the same way."""
     from sklearn.svm import LinearSVC
-
-    def stacked(rgb, flow):
-        parts = [s / np.maximum(np.linalg.norm(s, axis=1, keepdims=True), 1e-12) for s in (rgb, flow)]
-        return np.concatenate(parts, axis=1)
 
     train_scores = {}
     for stream in ("rgb", "flow"):
@@ -207,13 +211,34 @@ def _svm_fusion(results, stream_scores, run_dir: Path, seed: int) -> np.ndarray:
         model = _stream_model(run_dir / "streams" / stream)
         train_scores[stream] = clip_scores(model, data.x_train, decode=data.decode)
     labels = results["rgb"][2].train.labels
-    svm = LinearSVC(C=1.0, random_state=seed).fit(stacked(train_scores["rgb"], train_scores["flow"]), labels)
-    decision = svm.decision_function(stacked(stream_scores["rgb"], stream_scores["flow"]))
-    decision = decision if decision.ndim == 2 else np.stack([-decision, decision], axis=1)
+    svm = LinearSVC(C=1.0, random_state=seed).fit(_stacked_scores(train_scores["rgb"], train_scores["flow"]), labels)
+    params = {"coef": np.atleast_2d(svm.coef_).tolist(), "intercept": np.atleast_1d(svm.intercept_).tolist(),
+              "classes": svm.classes_.tolist(), "num_classes": len(results["rgb"][2].dataset.class_names)}
+    atomic_write_text(run_dir / SVM_FILE, json.dumps(params))
+    return svm_scores(stream_scores["rgb"], stream_scores["flow"], params)
+
+
+def svm_scores(rgb: np.ndarray, flow: np.ndarray, params: dict) -> np.ndarray:
+    """Class scores (softmax of the SVM's decisions) of the fused streams."""
+    decision = _stacked_scores(rgb, flow) @ np.asarray(params["coef"]).T + np.asarray(params["intercept"])
+    if decision.shape[1] == 1:  # two classes: one decision, positive for the second
+        decision = np.concatenate([-decision, decision], axis=1)
     exp = np.exp(decision - decision.max(axis=1, keepdims=True))
-    full = np.zeros((len(decision), len(results["rgb"][2].dataset.class_names)), np.float32)
-    full[:, svm.classes_] = exp / exp.sum(axis=1, keepdims=True)
+    full = np.zeros((len(decision), params["num_classes"]), np.float32)
+    full[:, params["classes"]] = exp / exp.sum(axis=1, keepdims=True)
     return full
+
+
+def fused_scores(experiment, run_dir: Path, rgb: np.ndarray, flow: np.ndarray) -> np.ndarray:
+    """The run's fusion of its two networks' clip scores: the SVM it fitted, or the weighted average."""
+    if experiment.model.fusion == "svm" and experiment.model.name == "twostream":
+        path = Path(run_dir) / SVM_FILE
+        if not path.exists():
+            raise ConvsuiteError(f"{run_dir} was trained with model.fusion=svm but has no {SVM_FILE}; train it "
+                                 "again to finish the fusion")
+        return svm_scores(rgb, flow, json.loads(path.read_text()))
+    weights = experiment.model.fusion_weights
+    return (weights[0] * rgb + weights[1] * flow) / sum(weights)
 
 
 # --------------------------------------------------------------------------- evaluate, predict
@@ -242,7 +267,6 @@ def evaluate(run_dir: str | Path, which: str = "model", experiment: VideoExperim
         _check_classes(model, prepared, run_dir)
         scores = clip_scores(model, data.x_test, decode=data.decode)
     else:
-        weights = experiment.model.fusion_weights
         parts = []
         for stream in ("rgb", "flow"):
             data, prepared_stream = prepare(experiment, stream=stream, progress=progress, dataset=dataset)
@@ -250,7 +274,7 @@ def evaluate(run_dir: str | Path, which: str = "model", experiment: VideoExperim
             _check_classes(model, prepared_stream, run_dir)
             parts.append(clip_scores(model, data.x_test, decode=data.decode))
             prepared = prepared_stream if stream == "rgb" else prepared
-        scores = (weights[0] * parts[0] + weights[1] * parts[1]) / sum(weights)
+        scores = fused_scores(experiment, run_dir, parts[0], parts[1])
     return {"experiment": experiment.name, "checkpoint": str(run_dir), "which": which,
             "dataset": prepared.dataset.name, **score_metrics(scores, prepared)}
 
@@ -313,8 +337,7 @@ def predict(run_dir: str | Path, videos, which: str = "model") -> list[VideoPred
                             experiment.model.flow_stack, shuffle)
         x = reader.read(np.arange(len(table)))
         parts.append(clip_scores(model, x))
-    weights = experiment.model.fusion_weights
-    scores = parts[0] if len(parts) == 1 else (weights[0] * parts[0] + weights[1] * parts[1]) / sum(weights)
+    scores = parts[0] if len(parts) == 1 else fused_scores(experiment, run_dir, parts[0], parts[1])
     class_names = class_names or [str(i) for i in range(scores.shape[1])]
     ids, per_video = video_scores(scores, table.video)
     counts = np.bincount(table.video, minlength=len(paths))

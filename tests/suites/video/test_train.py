@@ -182,7 +182,25 @@ def test_svm_fusion_of_two_streams_trains_and_scores(tmp_path):
                                           tiny("twostream-motion", tmp_path, "run", "model.fusion=svm"))
     metrics = video_train.train(experiment)
     assert metrics["fusion"] == "svm" and 0 <= metrics["test_accuracy"] <= 1
-    assert (tmp_path / "run" / "model.keras").is_file()
+    assert (tmp_path / "run" / "model.keras").is_file() and (tmp_path / "run" / video_train.SVM_FILE).is_file()
+    evaluated = video_train.evaluate(tmp_path / "run")  # fuses with the fitted SVM, not the weights
+    assert evaluated["test_accuracy"] == metrics["test_accuracy"]
+
+
+@pytest.mark.parametrize("classes", [2, 4])
+def test_svm_fusion_scores_rank_the_classes_as_the_fitted_svm_decides(classes):
+    from sklearn.svm import LinearSVC
+
+    rng = np.random.default_rng(classes)
+    rgb, flow = rng.dirichlet(np.ones(classes), 40), rng.dirichlet(np.ones(classes), 40)
+    labels = np.arange(40) % classes
+    stacked = video_train._stacked_scores(rgb, flow)
+    svm = LinearSVC(random_state=0).fit(stacked, labels)
+    params = {"coef": np.atleast_2d(svm.coef_).tolist(), "intercept": np.atleast_1d(svm.intercept_).tolist(),
+              "classes": svm.classes_.tolist(), "num_classes": classes}
+    scores = video_train.svm_scores(rgb, flow, params)
+    np.testing.assert_allclose(scores.sum(axis=1), 1.0, atol=1e-5)
+    np.testing.assert_array_equal(scores.argmax(axis=1), svm.predict(stacked))
 
 
 # --------------------------------------------------------------------------- resuming, benchmark
