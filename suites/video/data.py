@@ -86,6 +86,7 @@ class PreparedVideo:
     test: ClipTable
     representation: str
     per_frame_labels: int  # >0: y repeats each clip's label this many times (per-frame training)
+    skipped: Counter = field(default_factory=Counter)  # reason -> videos left out of these clips
 
 
 # --------------------------------------------------------------------------- data sets
@@ -225,7 +226,8 @@ def sample_clips(videos: VideoList, cfg, clips_per_video: int, mode: str, seed: 
     from convsuite.suites.video.video_io import ClipTooShortError, VideoReadError, clip_starts, probe_video
 
     rng = np.random.default_rng([seed, 31337])
-    video, start, labels, frames = [], [], [], []
+    video, start, labels = [], [], []
+    frames = np.zeros(len(videos.paths), np.int64)  # 0: a video with no clip
     for index, (path, label) in enumerate(zip(videos.paths, videos.labels)):
         try:
             count = known_frames if known_frames is not None else probe_video(path, backend=cfg.decoder).frames
@@ -239,15 +241,13 @@ def sample_clips(videos: VideoList, cfg, clips_per_video: int, mode: str, seed: 
         except VideoReadError as error:
             skipped[_reason(error)] += 1
             continue
-        frames.append(count)
+        frames[index] = count
         for value in starts:
             video.append(index)
             start.append(value)
             labels.append(label)
     table = ClipTable(list(videos.paths), np.asarray(video, np.int64), np.asarray(start, np.int64),
-                      np.asarray(labels, np.int64), np.zeros(len(videos.paths), np.int64))
-    counts = dict(zip(sorted(set(video)), frames))
-    table.frames = np.asarray([counts.get(i, 0) for i in range(len(videos.paths))], np.int64)
+                      np.asarray(labels, np.int64), frames)
     if not len(table):
         reasons = "; ".join(f"{n} {reason}" for reason, n in skipped.items()) or "no videos"
         raise ConvsuiteError(f"no usable {what} videos are left ({reasons}); check the data set or lower "
@@ -434,14 +434,15 @@ def prepare(experiment, stream: str | None = None, progress: bool = False,
     seed = experiment.trainer.seed
     dataset = dataset or load_video_set(experiment, progress=progress)
     known = cfg.motion_frames if cfg.dataset == "motion" else None
-    train_all = sample_clips(dataset.train, cfg, cfg.train_clips, "random", seed, dataset.skipped, "training", known)
-    test = sample_clips(dataset.test, cfg, cfg.test_clips, "uniform", seed, dataset.skipped, "test", known)
+    skipped = Counter(dataset.skipped)  # the set's own (missing files), then what sampling leaves out
+    train_all = sample_clips(dataset.train, cfg, cfg.train_clips, "random", seed, skipped, "training", known)
+    test = sample_clips(dataset.test, cfg, cfg.test_clips, "uniform", seed, skipped, "test", known)
     train_all = _subset(train_all, cfg.train_subset, seed)
     test = _subset(test, cfg.test_subset, seed)
     train_rows, val_rows = validation_rows(dataset.train, train_all, cfg.validation_fraction, seed)
     train, val = train_all.take(train_rows), train_all.take(val_rows)
-    if dataset.skipped:
-        print("Skipped videos: " + "; ".join(f"{n} {reason}" for reason, n in sorted(dataset.skipped.items())))
+    if skipped:
+        print("Skipped videos: " + "; ".join(f"{n} {reason}" for reason, n in sorted(skipped.items())))
 
     representation = representation_of(experiment, stream)
     shuffle = seed if cfg.shuffle_frames else None
@@ -461,7 +462,7 @@ def prepare(experiment, stream: str | None = None, progress: bool = False,
         y = table.labels if not per_frame else np.repeat(table.labels[:, None], per_frame, axis=1)
         arrays.extend([x, y])
     data = SupervisedData(*arrays, decode=None if in_memory else ClipDecoder(reader))
-    return data, PreparedVideo(dataset, train, val, test, representation, per_frame)
+    return data, PreparedVideo(dataset, train, val, test, representation, per_frame, skipped)
 
 
 def join_tables(tables) -> ClipTable:

@@ -25,6 +25,7 @@ from convsuite.common import trainer as trainer_lib
 from convsuite.common.checkpoint import atomic_write_text, save_model_atomic
 from convsuite.common.errors import ConvsuiteError
 from convsuite.common.results import write_metrics
+from convsuite.common.rundir import run_directory
 from convsuite.common.trainer import load_run_model, open_run
 from convsuite.common.trainer import train as train_supervised
 from convsuite.suites.video.config import EXPERIMENTS, VideoExperiment
@@ -92,7 +93,7 @@ def score_metrics(scores: np.ndarray, prepared: PreparedVideo, prefix: str = "te
 def _described(experiment, prepared: PreparedVideo) -> dict:
     return {"dataset": prepared.dataset.name, "model": experiment.model.name,
             "representation": prepared.representation, "classes": len(prepared.dataset.class_names),
-            "skipped_videos": dict(prepared.dataset.skipped), "shuffle_frames": experiment.data.shuffle_frames}
+            "skipped_videos": dict(prepared.skipped), "shuffle_frames": experiment.data.shuffle_frames}
 
 
 def _write_classes(run_dir: Path, class_names: list[str]) -> None:
@@ -128,7 +129,7 @@ def _train_stream(experiment, stream: str | None, dataset, resume: bool, progres
 
     metrics = train_supervised(experiment, lambda: build_model(experiment, classes, shape, stream=stream), data,
                                resume=resume, report=report)
-    _write_classes(Path(experiment.trainer.run_dir or f"runs/{experiment.name}"), prepared.dataset.class_names)
+    _write_classes(run_directory(experiment), prepared.dataset.class_names)
     return metrics, data, prepared
 
 

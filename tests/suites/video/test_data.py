@@ -157,7 +157,7 @@ def test_unreadable_and_short_videos_are_skipped_with_the_count_and_reasons(user
     counts = skipped_counts(capsys.readouterr().out)
     assert sum(counts.values()) == 3 and counts.get(f"shorter than a clip of {FRAMES} frames") == 1
     assert all(reason.startswith("unreadable") for reason in counts if not reason.startswith("shorter"))
-    assert dict(prepared.dataset.skipped) == counts
+    assert dict(prepared.skipped) == counts
     assert clip_paths(prepared) == {f"{name}{i}.avi" for name in ("leftward", "rightward") for i in range(3)}
     assert len(data.x_train) + len(data.x_val) == 6 and len(data.x_test) == 2
     assert data.x_train.shape[1:] == (FRAMES, SIZE, SIZE, 3)
@@ -229,7 +229,7 @@ def test_ucf101_split_files_prepare_their_videos_with_a_missing_one_counted(tmp_
     exp = registry.make_experiment("video", "lrcn-motion", ["data.dataset=ucf101", f"data.data_dir={tree}",
                                                             *CLIPS, "data.test_clips=2"])
     data, prepared = prepare(exp)
-    assert dict(prepared.dataset.skipped) == {"missing on disk": 1}
+    assert dict(prepared.skipped) == {"missing on disk": 1}
     assert "1 missing on disk" in capsys.readouterr().out
     assert prepared.dataset.class_names == CLASSES
     train_labels = np.concatenate([prepared.train.labels, prepared.val.labels])
@@ -288,7 +288,8 @@ def test_tfds_ucf101_is_exported_once_as_video_files_and_read_like_the_others(tm
     data, prepared = prepare(exp)
     assert prepared.dataset.class_names == fake.class_names
     assert data.x_train.shape == (4, FRAMES, SIZE, SIZE, 3) and data.x_test.shape == (1, FRAMES, SIZE, SIZE, 3)
-    assert prepared.dataset.skipped  # the 3-frame test video is shorter than a clip
+    assert prepared.skipped  # the 3-frame test video is shorter than a clip
     exported = fake.iterated
-    prepare(exp)
+    _, again = prepare(exp)
     assert fake.iterated == exported  # the second run reads the exported files
+    assert again.skipped == prepared.skipped  # counted once per preparation, not added up
