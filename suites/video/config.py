@@ -164,7 +164,8 @@ def shuffled_lrcn() -> VideoExperiment:
 
 
 def ucf101_experiment(name: str, model: str, description: str, **model_settings) -> VideoExperiment:
-    """The papers' UCF101 protocol at the papers' sizes: a GPU job (RESULTS.md has the commands)."""
+    """The papers' UCF101 protocol (split 1, 16-frame clips, five test clips per video) at C3D's 112x112
+    frames (LRCN's CaffeNet read 227x227 crops): a GPU job (RESULTS.md has the commands)."""
     exp = VideoExperiment(name=name, description=description)
     exp.model = VideoModelConfig(name=model, **model_settings)
     exp.data = VideoDataConfig(dataset="ucf101", split=1, clip_frames=16, frame_stride=2, frame_size=112,
