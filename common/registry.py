@@ -23,6 +23,7 @@ SUITES = {
     "atari": "Atari: DQN (Mnih et al. 2015) and Double DQN on the Arcade Learning Environment, evaluation, play",
     "text": "Text: Kim's (2014) sentence CNN (rand, static, non-static, multichannel), cross-validated, with baselines",
     "video": "Video: LRCN (CNN + LSTM), C3D 3x3x3 convolutions and two-stream nets for action recognition",
+    "drug": "Drug: AtomNet and gnina default2017 3-D voxel CNNs for virtual screening, ligand-only controls, screens",
 }
 
 # Suites with commands of their own (`convsuite go gtp ...`): a module with HELP,
@@ -33,6 +34,7 @@ DOMAIN_COMMANDS = {
     "atari": "convsuite.suites.atari.commands",
     "text": "convsuite.suites.text.commands",
     "video": "convsuite.suites.video.commands",
+    "drug": "convsuite.suites.drug.commands",
 }
 
 

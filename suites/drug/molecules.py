@@ -455,9 +455,13 @@ def read_ligands(path, *, embed_smiles: bool = True, seed: int = 0, hydrogens: s
     return _smiles_records(path, embed_smiles, seed)
 
 
+EMBED_TIMEOUT_S = 10  # a few bridged polycycles make ETKDG search for minutes and then fail
+
+
 def _etkdg(seed: int) -> rdDistGeom.EmbedParameters:
     params = rdDistGeom.ETKDGv3()
     params.randomSeed = int(seed)
+    params.timeout = EMBED_TIMEOUT_S
     return params
 
 
