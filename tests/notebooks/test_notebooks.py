@@ -10,7 +10,7 @@ NOTEBOOKS = sorted((Path(__file__).parents[2] / "notebooks").glob("*.ipynb"))
 
 
 def test_there_is_a_notebook_per_suite_result():
-    for suite in ("image_", "timeseries_", "go_", "checkers_", "atari_", "text_", "video_"):
+    for suite in ("image_", "timeseries_", "go_", "checkers_", "atari_", "text_", "video_", "drug_"):
         assert any(path.name.startswith(suite) for path in NOTEBOOKS), suite
 
 
