@@ -314,14 +314,13 @@ def _as_point(value, what: str) -> np.ndarray:
 
 
 def _density(squared_distance: np.ndarray, radius: np.ndarray, spec: GridSpec) -> np.ndarray:
+    """gnina's density at squared distance d^2 from an atom of radius r (float32; both arrays of pairs)."""
     if spec.density == "hard":
-        return np.ones_like(squared_distance)
-    r2 = radius * radius
-    inner = np.exp(-2.0 * squared_distance / r2)
-    d = np.sqrt(squared_distance)
-    e2 = math.e ** 2
-    outer = (4.0 / e2) * squared_distance / r2 - (12.0 / e2) * d / radius + 9.0 / e2
-    return np.where(squared_distance < r2, inner, outer)
+        return np.ones(squared_distance.shape, np.float32)
+    ratio = squared_distance / (radius * radius).astype(np.float32)  # (d / r)^2
+    e2 = np.float32(math.e ** 2)
+    outer = (np.float32(4.0) / e2) * ratio - (np.float32(12.0) / e2) * np.sqrt(ratio) + np.float32(9.0) / e2
+    return np.where(ratio < 1.0, np.exp(np.float32(-2.0) * ratio), outer)
 
 
 def voxelize(atoms: AtomSet, center, spec: GridSpec, rotation: np.ndarray | None = None,
@@ -336,9 +335,9 @@ def voxelize(atoms: AtomSet, center, spec: GridSpec, rotation: np.ndarray | None
     shape = (dim, dim, dim, channels_count)
     if out is None:
         out = np.zeros(shape, dtype=np.float32)
-    elif out.shape != shape or out.dtype != np.float32:
-        raise ConvsuiteError(f"voxel output array has shape {out.shape} and dtype {out.dtype}; it must be "
-                             f"{shape} float32 for this grid")
+    elif out.shape != shape or out.dtype != np.float32 or not out.flags.c_contiguous:
+        raise ConvsuiteError(f"voxel output array has shape {out.shape} and dtype {out.dtype}; it must be a "
+                             f"C-contiguous {shape} float32 array for this grid")
     center = _as_point(center, "center")
     positions = atoms.coords.astype(np.float64) - center
     if rotation is not None:
@@ -354,59 +353,64 @@ def voxelize(atoms: AtomSet, center, spec: GridSpec, rotation: np.ndarray | None
     reach = cutoffs / spec.resolution  # cutoff in voxels
     touches = np.all((grid_positions + reach[:, None] >= 0) & (grid_positions - reach[:, None] <= dim - 1), axis=1)
     touches &= atoms.channels != 0
-    flat_index, weights = _contributions(grid_positions[touches], cutoffs[touches],
-                                         atoms.radii[touches].astype(np.float64) * spec.radius_scale,
-                                         atoms.channels[touches], spec)
-    flat = out.reshape(-1)
-    if spec.density == "gaussian":
-        flat[:] = np.bincount(flat_index, weights=weights, minlength=flat.size)
-    else:
-        flat[:] = 0.0
-        flat[flat_index] = 1.0
+    voxel_of, atom_of, weight_of = _contributions(grid_positions[touches], cutoffs[touches],
+                                                  atoms.radii[touches].astype(np.float64) * spec.radius_scale, spec)
+    _accumulate(voxel_of, atom_of, weight_of, atoms.channels[touches], spec, out.reshape(dim ** 3, channels_count))
     return out
 
 
-def _contributions(grid_positions: np.ndarray, cutoffs: np.ndarray, radii: np.ndarray, channel_masks: np.ndarray,
-                   spec: GridSpec) -> tuple[np.ndarray, np.ndarray]:
-    """Flat (voxel * C + channel) indices and densities of every atom-voxel-channel triple within the cutoff.
+def _contributions(grid_positions: np.ndarray, cutoffs: np.ndarray, radii: np.ndarray,
+                   spec: GridSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Flat voxel indices, atom indices and densities of every atom-voxel pair within the cutoff.
 
     Atoms are grouped by the side of the voxel cube their cutoff spans, so a few large atoms (metals) do not
     enlarge every atom's cube.
     """
-    dim, channels_count = spec.dim, spec.num_channels
+    dim = spec.dim
     reach = cutoffs / spec.resolution
     cube_sides = np.floor(2.0 * reach).astype(np.int64) + 1  # integers in [u - reach, u + reach]
     atom_parts, voxel_parts, weight_parts = [], [], []
     for side in np.unique(cube_sides):
         members = np.flatnonzero(cube_sides == side)
-        offsets = np.arange(side, dtype=np.int64)
-        # Per axis: the voxels of each atom's cube, their squared distances (Å^2) and whether they are in the grid.
-        starts = np.ceil(grid_positions[members] - reach[members, None]).astype(np.int64)  # (n, 3)
+        offsets = np.arange(side, dtype=np.int32)
+        # Per axis: the voxels of each atom's cube and their squared distances (Å^2); a voxel outside the grid
+        # gets an infinite distance, so one comparison with the cutoff keeps exactly the pairs that count.
+        starts = np.ceil(grid_positions[members] - reach[members, None]).astype(np.int32)  # (n, 3)
         voxels = starts[:, :, None] + offsets  # (n, 3, side)
-        squared_axes = ((voxels - grid_positions[members, :, None]) * spec.resolution) ** 2
-        in_grid = (voxels >= 0) & (voxels < dim)
+        squared_axes = (((voxels - grid_positions[members, :, None]) * spec.resolution) ** 2).astype(np.float32)
+        squared_axes[(voxels < 0) | (voxels >= dim)] = np.inf
         squared = (squared_axes[:, 0, :, None, None] + squared_axes[:, 1, None, :, None]
                    + squared_axes[:, 2, None, None, :])  # (n, side, side, side)
-        inside = squared < cutoffs[members, None, None, None] ** 2
-        inside &= in_grid[:, 0, :, None, None] & in_grid[:, 1, None, :, None] & in_grid[:, 2, None, None, :]
-        atom_rows, i, j, k = np.nonzero(inside)
-        atom_parts.append(members[atom_rows])
-        voxel_parts.append((voxels[atom_rows, 0, i] * dim + voxels[atom_rows, 1, j]) * dim + voxels[atom_rows, 2, k])
-        weight_parts.append(_density(squared[atom_rows, i, j, k], radii[members][atom_rows], spec))
+        inside = squared < (cutoffs[members] ** 2).astype(np.float32)[:, None, None, None]
+        flat = ((voxels[:, 0, :, None, None] * dim + voxels[:, 1, None, :, None]) * dim
+                + voxels[:, 2, None, None, :])  # (n, side, side, side) flat voxel indices
+        counts = inside.sum(axis=(1, 2, 3))
+        atom_parts.append(np.repeat(members, counts))
+        voxel_parts.append(flat[inside])
+        weight_parts.append(_density(squared[inside], np.repeat(radii[members], counts), spec))
     if not atom_parts:
-        return np.zeros(0, np.int64), np.zeros(0, np.float64)
+        return np.zeros(0, np.int32), np.zeros(0, np.int64), np.zeros(0, np.float32)
     atom_of, voxel_of, weight_of = (np.concatenate(p) for p in (atom_parts, voxel_parts, weight_parts))
+    return voxel_of, atom_of, weight_of
 
-    # Expand each (atom, voxel) pair over the atom's channels.
-    bits = ((channel_masks[:, None] >> np.arange(channels_count, dtype=np.uint32)) & 1).astype(bool)  # (n, C)
-    _, channel_index = np.nonzero(bits)  # grouped by atom, in atom order
-    per_atom = bits.sum(axis=1)
-    first = np.concatenate([[0], np.cumsum(per_atom)[:-1]])
-    repeats = per_atom[atom_of]
-    pair_of = np.repeat(np.arange(len(atom_of)), repeats)
-    rank = np.arange(len(pair_of)) - np.repeat(np.cumsum(repeats) - repeats, repeats)
-    channel_of = channel_index[first[atom_of[pair_of]] + rank]
-    return voxel_of[pair_of] * channels_count + channel_of, weight_of[pair_of]
+
+def _accumulate(voxel_of: np.ndarray, atom_of: np.ndarray, weight_of: np.ndarray, channel_masks: np.ndarray,
+                spec: GridSpec, out: np.ndarray) -> None:
+    """Sum (gaussian) or mark (hard) every atom-voxel pair into the atom's channels of ``out`` (V, C).
+
+    Atoms with the same channel mask share a column: the pairs are summed per (voxel, mask) with one
+    bincount, then spread over the channels by a small matrix product with the masks' bits. No pair is
+    repeated per channel."""
+    voxels = spec.dim ** 3
+    masks, mask_of = np.unique(channel_masks, return_inverse=True)
+    bits = ((masks[:, None] >> np.arange(spec.num_channels, dtype=np.uint32)) & 1).astype(np.float32)  # (M, C)
+    per_mask = np.bincount(voxel_of * np.int64(len(masks)) + mask_of[atom_of], weights=weight_of,
+                           minlength=voxels * len(masks)).astype(np.float32).reshape(voxels, len(masks))
+    if spec.density == "hard":
+        per_mask = (per_mask > 0).astype(np.float32)
+        np.minimum(per_mask @ bits, 1.0, out=out)
+    else:
+        np.matmul(per_mask, bits, out=out)
 
 
 def random_translation(rng: np.random.Generator, radius: float) -> np.ndarray:
