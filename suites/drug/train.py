@@ -313,7 +313,7 @@ def bench(experiment: DrugExperiment, train_batches: int = 10, grids: int = 256)
         model = build_model(experiment)
         model.compile(optimizer=trainer_lib.make_optimizer(experiment.trainer), loss="binary_crossentropy",
                       jit_compile=runtime.jit_compile)
-    train_rate, infer_rate = trainer_lib.measure_rates(model, x, y, batch, train_batches, x[:min(n, 128)], 64)
+    train_rate, infer_rate = trainer_lib.measure_rates(model, x, y, batch, train_batches, x, 64)
     from convsuite.suites.drug.screening import screening_rate
 
     screen = screening_rate(experiment)

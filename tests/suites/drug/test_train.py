@@ -166,3 +166,40 @@ def test_a_set_without_actives_is_refused_naming_what_to_check(tmp_path):
     experiment = registry.make_experiment("drug", "atomnet-registry", tiny(root, tmp_path))
     with pytest.raises(ConvsuiteError, match="both actives and decoys"):
         drug_train.train(experiment)
+
+
+JAX_SCRIPT = """
+import json
+from pathlib import Path
+
+from convsuite.common import registry
+from convsuite.suites.drug import train as drug_train
+
+experiment = registry.make_experiment("drug", "atomnet-registry", sys.argv[1:])
+metrics = drug_train.train(experiment)
+evaluated = drug_train.evaluate(experiment.trainer.run_dir)
+assert "tensorflow" not in sys.modules
+print(json.dumps({"metrics": metrics, "evaluated": evaluated["roc_auc"]}))
+"""
+
+
+def test_train_and_evaluate_on_jax_without_tensorflow(tmp_path):
+    # The GPU path: featurising, grids through PyDataset, training, scoring and evaluation, no TensorFlow.
+    import os
+    import subprocess
+    import sys
+
+    from tests.common.test_jax_path import BLOCK_TENSORFLOW
+
+    root = write_targets(tmp_path / "targets")
+    cli_import = "from convsuite.common.cli import main"
+    assert cli_import in BLOCK_TENSORFLOW
+    script = BLOCK_TENSORFLOW.split(cli_import)[0] + JAX_SCRIPT
+    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"}
+    overrides = tiny(root, tmp_path, "trainer.epochs=1", "data.folds_to_run=1", "runtime.backend=jax")
+    result = subprocess.run([sys.executable, "-c", script, *overrides], capture_output=True, text=True, env=env,
+                            timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["metrics"]["backend"] == "jax" and report["metrics"]["folds"] == 1
+    assert report["evaluated"] == pytest.approx(report["metrics"]["roc_auc"], abs=1e-5)
