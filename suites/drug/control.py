@@ -24,7 +24,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from convsuite.common.errors import ConvsuiteError
-from convsuite.suites.drug.metrics import per_target_metrics
+from convsuite.suites.drug.metrics import binary_labels, per_target_metrics
 
 PROPERTY_NAMES = ("molecular_weight", "logp", "h_bond_donors", "h_bond_acceptors", "rotatable_bonds",
                   "net_charge")
@@ -87,15 +87,7 @@ def _binary_labels(labels, n: int) -> np.ndarray:
     labels = np.asarray(labels)
     if labels.shape != (n,):
         raise ConvsuiteError(f"{labels.size} labels for {n} molecules; give one 0/1 label per molecule")
-    try:
-        numeric = labels.astype(np.float64)
-    except (TypeError, ValueError):
-        raise ConvsuiteError(f"labels must be 0 (decoy) or 1 (active), got values like {labels[:3].tolist()}") from None
-    bad = ~np.isin(numeric, (0.0, 1.0))
-    if bad.any():
-        raise ConvsuiteError(f"labels must be 0 (decoy) or 1 (active), got {labels[bad][:3].tolist()} "
-                             f"at index {np.flatnonzero(bad)[:3].tolist()}")
-    return numeric.astype(np.int64)
+    return binary_labels(labels)
 
 
 class LigandControl:

@@ -34,6 +34,20 @@ from convsuite.common.errors import ConvsuiteError
 METRIC_NAMES = ("roc_auc", "pr_auc", "ef1", "ef5", "bedroc20", "log_auc")
 
 
+def binary_labels(labels) -> np.ndarray:
+    """1-D labels as a 0/1 int64 array, or a ConvsuiteError naming the first values that are not 0 or 1."""
+    labels = np.asarray(labels)
+    try:
+        numeric = labels.astype(np.float64)
+    except (TypeError, ValueError):
+        raise ConvsuiteError(f"labels must be 0 (decoy) or 1 (active), got values like {labels[:3].tolist()}") from None
+    bad = ~np.isin(numeric, (0.0, 1.0))
+    if bad.any():
+        raise ConvsuiteError(f"labels must be 0 (decoy) or 1 (active), got {labels[bad][:3].tolist()} "
+                             f"at index {np.flatnonzero(bad)[:3].tolist()}")
+    return numeric.astype(np.int64)
+
+
 def _validate(labels, scores) -> tuple[np.ndarray, np.ndarray]:
     """Labels as 0/1 int array and scores as finite float array of the same length, or a ConvsuiteError."""
     labels = np.asarray(labels)
@@ -45,14 +59,7 @@ def _validate(labels, scores) -> tuple[np.ndarray, np.ndarray]:
         raise ConvsuiteError(f"{len(labels)} labels but {len(scores)} scores; give one score per labelled molecule")
     if len(labels) == 0:
         raise ConvsuiteError("no molecules to score (empty labels and scores); give at least one active and decoy")
-    try:
-        numeric_labels = labels.astype(np.float64)
-    except (TypeError, ValueError):
-        raise ConvsuiteError(f"labels must be 0 (decoy) or 1 (active), got values like {labels[:3].tolist()}") from None
-    bad = ~np.isin(numeric_labels, (0.0, 1.0))
-    if bad.any():
-        raise ConvsuiteError(f"labels must be 0 (decoy) or 1 (active), got {labels[bad][:3].tolist()} "
-                             f"at index {np.flatnonzero(bad)[:3].tolist()}")
+    numeric_labels = binary_labels(labels)
     try:
         scores = scores.astype(np.float64)
     except (TypeError, ValueError):
@@ -61,7 +68,7 @@ def _validate(labels, scores) -> tuple[np.ndarray, np.ndarray]:
     if bad.any():
         raise ConvsuiteError(f"scores must be finite, got {scores[bad][:3].tolist()} at index "
                              f"{np.flatnonzero(bad)[:3].tolist()}; drop or fix those molecules")
-    return numeric_labels.astype(np.int64), scores
+    return numeric_labels, scores
 
 
 def _both_classes(labels: np.ndarray) -> bool:
