@@ -3,8 +3,9 @@
 Papers:
   Wallach, Dzamba & Heifets, "AtomNet: A Deep Convolutional Neural Network for Bioactivity Prediction
   in Structure-based Drug Discovery", arXiv:1510.02855 (2015): a 20 Å cube at 1 Å resolution, four
-  unpadded 3-D convolutions (128x5^3, 256x3^3, 256x3^3, 256x3^3) with ReLU, two fully connected layers
-  of 1024 units and a logistic-regression output over active / inactive.
+  3-D convolutions (128x5^3, 256x3^3, 256x3^3, 256x3^3) with ReLU, two fully connected layers of 1024
+  units and a logistic-regression output over active / inactive. The paper does not say how the
+  convolutions treat the cube's border; here they are unpadded ("valid").
   Ragoza, Hochuli, Idrobo, Sunseri & Koes, "Protein-Ligand Scoring with Convolutional Neural
   Networks", J. Chem. Inf. Model. 57 (2017), gnina's default2017 model: a 24 Å cube at 0.5 Å, three
   blocks of 2x2x2 max pooling and a 3x3x3 convolution with ReLU (32, 64, 128 filters, padded), then

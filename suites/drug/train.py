@@ -27,10 +27,10 @@ from convsuite.common.results import write_metrics
 from convsuite.common.trainer import load_run_model, open_run
 from convsuite.common.trainer import train as train_supervised
 from convsuite.suites.drug.config import EXPERIMENTS, DrugExperiment
+from convsuite.suites.drug.screening import GRID_FILE
 from convsuite.suites.drug.data import (AUGMENT, PLAIN, GridDecoder, ScreeningSet, Split, balanced, evaluation_splits,
                                         featurize, grid_spec, load_targets, rows, write_skipped)
 
-GRID_FILE = "grid.json"
 SCORES_FILE = "test_scores.csv"
 SCREENING_KEYS = ("roc_auc", "pr_auc", "ef1", "ef5", "bedroc20", "log_auc")
 AUC_BAR = 0.9  # Wallach et al. 2015 report the share of DUD-E targets above this ROC AUC
