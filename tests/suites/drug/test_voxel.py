@@ -277,7 +277,19 @@ def test_out_is_overwritten_in_place():
         voxelize(one_atom([0.0, 0.0, 0.0]), np.zeros(3), spec, out=np.zeros((4, 4, 4, 3), np.float32))
 
 
-def test_vectorised_grid_equals_the_slow_reference():
+@pytest.fixture(params=["numba", "numpy"])
+def engine(request, monkeypatch):
+    """Both gridding engines: the compiled loop (the drug extra installs numba) and the numpy fallback."""
+    from convsuite.suites.drug import voxel
+
+    if request.param == "numba":
+        require("numba", "drug")
+    monkeypatch.setitem(voxel._ENGINE, "name", "auto" if request.param == "numba" else "numpy")
+    assert voxel.gridding_engine() == request.param
+    return request.param
+
+
+def test_each_engine_grid_equals_the_slow_reference(engine):
     rng = np.random.default_rng(7)
     count = 9
     masks = np.zeros(count, np.uint32)
@@ -291,6 +303,29 @@ def test_vectorised_grid_equals_the_slow_reference():
         slow = slow_voxelize(atoms, center, spec, rotation=rotation, translation=translation)
         assert slow.sum() > 10  # the case is not trivially empty
         assert np.allclose(fast, slow, atol=1e-5)
+
+
+def test_the_two_engines_agree_on_a_pocket_sized_random_complex():
+    from convsuite.suites.drug import voxel
+
+    require("numba", "drug")
+    rng = np.random.default_rng(11)
+    count = 400
+    masks = np.zeros(count, np.uint32)
+    for a in range(count):
+        for channel in rng.choice(28, size=rng.integers(1, 4), replace=False):
+            masks[a] |= np.uint32(1 << int(channel))
+    atoms = AtomSet(rng.uniform(-11, 11, (count, 3)), masks, rng.uniform(1.1, 2.2, count))
+    for spec in (GridSpec(20.0, 1.0), GridSpec(12.0, 0.5), GridSpec(20.0, 1.0, "hard")):
+        rotation = random_rotation(rng)
+        compiled = voxelize(atoms, np.zeros(3), spec, rotation=rotation)
+        voxel._ENGINE["name"] = "numpy"
+        try:
+            vectorised = voxelize(atoms, np.zeros(3), spec, rotation=rotation)
+        finally:
+            voxel._ENGINE["name"] = "auto"
+        assert compiled.sum() > 100
+        np.testing.assert_allclose(compiled, vectorised, atol=2e-5)
 
 
 def test_crop_keeps_atoms_that_can_reach_the_box_in_any_rotation():
