@@ -203,3 +203,19 @@ def test_train_and_evaluate_on_jax_without_tensorflow(tmp_path):
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["metrics"]["backend"] == "jax" and report["metrics"]["folds"] == 1
     assert report["evaluated"] == pytest.approx(report["metrics"]["roc_auc"], abs=1e-5)
+
+
+def test_bench_reports_gridding_training_inference_and_screening_rates(tmp_path):
+    from convsuite.suites.drug import train as drug_train
+
+    experiment = registry.make_experiment("drug", "atomnet-registry", [
+        f"data.data_dir={tmp_path / 'data'}", "data.grid_size=12", "model.filters=[4, 4]", "model.kernels=[3, 3]",
+        "model.dense_units=[8]", "model.pool_first=false", "trainer.batch_size=4"])
+    wheels = Path(__file__).resolve().parents[3] / "data" / "drug" / "wheels"
+    (tmp_path / "data" / "drug").mkdir(parents=True)
+    (tmp_path / "data" / "drug" / "wheels").symlink_to(wheels)
+    result = drug_train.bench(experiment, train_batches=1, grids=4, screen_ligands=2)
+    assert result["grid"] == [12, 12, 12, 28] and result["atoms_per_grid"] > 100
+    for key in ("grids_per_s", "train_samples_per_s", "inference_samples_per_s", "screen_ligands_per_s"):
+        assert result[key] > 0, key
+    assert result["screen_scored"] == 2 and result["gridding_engine"] in ("numba", "numpy")
