@@ -55,6 +55,9 @@ class DrugDataConfig(DataConfig):
     hydrogens: str = setting("none", "hydrogens gridded: none, polar (on N, O, S) or all", choices=("none", "polar", "all"))
     rotate: bool = setting(True, "random rotation of every training grid (augmentation)")
     translate: float = setting(2.0, "random translation of training grids, up to this many Å", at_least=0)
+    grid_cache_mb: int = setting(0, "keep up to this many MB of the grids that come out the same every time "
+                                    "(validation grids; training grids without augmentation) in memory as float16; "
+                                    "0 = make every grid on the fly from the cached typed atoms", at_least=0)
     test_rotations: int = setting(1, "score test ligands as the mean over this many grids (1 = unrotated)", at_least=1)
     evaluation: str = setting("target-cv", "target-cv: cross-validation with each target (or target cluster) in "
                                            "one test fold only; ligand-split: a random share of every target's "

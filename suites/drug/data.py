@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -455,9 +456,12 @@ class GridDecoder(BatchDecoder):
 
     Augmented rows get a random rotation and a translation of up to ``translate`` Å, drawn from a
     generator seeded by the run's seed and the batch's ligand indices: the same batch of the same
-    epoch gets the same grids again after a resume."""
+    epoch gets the same grids again after a resume. Grids that come out the same every time
+    (validation and test rows; training rows when nothing is random) are kept in memory up to
+    ``cache_mb`` megabytes; 0 makes every grid on the fly."""
 
-    def __init__(self, screening_set: ScreeningSet, spec, seed: int, rotate: bool, translate: float):
+    def __init__(self, screening_set: ScreeningSet, spec, seed: int, rotate: bool, translate: float,
+                 cache_mb: int = 0):
         self.set = screening_set
         self.spec = spec
         self.seed = int(seed)
@@ -465,24 +469,36 @@ class GridDecoder(BatchDecoder):
         self.translate = float(translate)
         self.shape = (spec.dim, spec.dim, spec.dim, spec.num_channels)
         self.dtype = "float16"
+        self.cache_bytes = int(cache_mb) * 2 ** 20
+        self.cache: dict[int, np.ndarray] = {}
+        self._lock = threading.Lock()  # tf.data may decode several batches at once
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
-        from convsuite.suites.drug.voxel import voxelize
+        from convsuite.suites.drug.voxel import random_rotation, voxelize
 
         batch = np.asarray(batch, np.int64).reshape(-1, 2)
         rng = np.random.default_rng([self.seed, *batch[:, 0].tolist()])
         out = np.zeros((len(batch), *self.shape), np.float16)
         grid = np.zeros(self.shape, np.float32)
+        random = self.rotate or self.translate > 0
         for row, (index, flag) in enumerate(batch):
+            index = int(index)
             rotation, shift = None, None
             if flag == AUGMENT:
-                from convsuite.suites.drug.voxel import random_rotation
-
                 rotation = random_rotation(rng) if self.rotate else None
                 shift = _ball_point(rng, self.translate) if self.translate > 0 else None
-            voxelize(self.set.complex(int(index)), self.set.centers[self.set.target[index]], self.spec,
+            cacheable = self.cache_bytes > 0 and (flag == PLAIN or not random)
+            cached = self.cache.get(index) if cacheable else None
+            if cached is not None:
+                out[row] = cached
+                continue
+            voxelize(self.set.complex(index), self.set.centers[self.set.target[index]], self.spec,
                      rotation=rotation, translation=shift, out=grid)
             out[row] = grid
+            if cacheable:
+                with self._lock:
+                    if (len(self.cache) + 1) * out[row].nbytes <= self.cache_bytes:
+                        self.cache[index] = out[row].copy()
         return out
 
 

@@ -95,7 +95,8 @@ def _supervised_data(experiment, screening_set: ScreeningSet, split: Split) -> S
     labels = screening_set.labels
     train_idx = balanced(split.train, labels, experiment.trainer.seed) if experiment.data.balance else split.train
     d = experiment.data
-    decoder = GridDecoder(screening_set, grid_spec(experiment), experiment.trainer.seed, d.rotate, d.translate)
+    decoder = GridDecoder(screening_set, grid_spec(experiment), experiment.trainer.seed, d.rotate, d.translate,
+                          cache_mb=d.grid_cache_mb)
     return SupervisedData(rows(train_idx, AUGMENT), labels[train_idx].astype(np.float32),
                           rows(split.val, PLAIN), labels[split.val].astype(np.float32),
                           rows(split.test, PLAIN), labels[split.test].astype(np.float32), decode=decoder)

@@ -219,3 +219,29 @@ def test_bench_reports_gridding_training_inference_and_screening_rates(tmp_path)
     for key in ("grids_per_s", "train_samples_per_s", "inference_samples_per_s", "screen_ligands_per_s"):
         assert result[key] > 0, key
     assert result["screen_scored"] == 2 and result["gridding_engine"] in ("numba", "numpy")
+
+
+def test_grids_that_never_change_are_cached_up_to_the_limit_and_equal_fresh_ones(trained, monkeypatch):
+    from convsuite.suites.drug import train as drug_train
+    from convsuite.suites.drug import voxel
+    from convsuite.suites.drug.data import AUGMENT, PLAIN, GridDecoder, grid_spec, rows
+
+    _, experiment, _ = trained
+    screening_set, _ = drug_train.prepare(experiment, progress=False)
+    spec = grid_spec(experiment)
+    grid_bytes = np.zeros((spec.dim,) * 3 + (spec.num_channels,), np.float16).nbytes
+    fits = 2 ** 20 // grid_bytes  # grids in one megabyte: 10 of 12^3 x 28
+    cached = GridDecoder(screening_set, spec, 0, True, 2.0, cache_mb=1)
+    fresh = GridDecoder(screening_set, spec, 0, True, 2.0)
+    plain = rows(np.arange(fits + 4), PLAIN)
+    first = cached(plain)
+    assert len(cached.cache) == fits  # the limit holds
+    calls = []
+    real = voxel.voxelize
+    monkeypatch.setattr(voxel, "voxelize", lambda *a, **k: calls.append(1) or real(*a, **k))
+    again = cached(plain)
+    assert len(calls) == 4  # only the grids beyond the limit were made again
+    np.testing.assert_array_equal(first, again)
+    np.testing.assert_array_equal(first, fresh(plain))
+    augmented = rows(np.arange(3), AUGMENT)
+    assert not np.array_equal(cached(augmented), first[:3])  # augmented grids are never served from the cache
