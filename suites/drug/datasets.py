@@ -171,18 +171,23 @@ def dude_targets(root: str | Path, names: Sequence[str] | None = None) -> list[S
     Ligand files are taken as .sdf.gz, else .mol2.gz, else .ism (SMILES, embedded when read). The reference is
     crystal_ligand.mol2 or crystal_ligand.sdf. A folder without receptor.pdb is accepted only with a
     ``NO_RECEPTOR`` file in it (the offline set has no receptors: its grids hold ligand channels only)."""
+    folders = _target_folders(root, names, "DUD-E", _DUDE_HOW, _looks_like_dude_target,
+                              "receptor.pdb and crystal_ligand.mol2")
+    return [_dude_target(folder) for folder in folders]
+
+
+def _target_folders(root, names, set_name: str, how: str, looks_like, contents: str) -> list[Path]:
+    """The target folders of a set: the ones named, or every subfolder that looks like a target."""
     root = Path(root)
     if not root.is_dir():
-        raise ConvsuiteError(f"DUD-E is not at {root}: {_DUDE_HOW}")
+        raise ConvsuiteError(f"{set_name} is not at {root}: {how}")
     folders = _subfolders(root)
     if names:
-        folders = _select(folders, names, "DUD-E", root)
-    else:
-        folders = [folder for folder in folders if _looks_like_dude_target(folder)]
-        if not folders:
-            raise ConvsuiteError(f"DUD-E is not at {root} (no target folders with receptor.pdb and "
-                                 f"crystal_ligand.mol2 in it): {_DUDE_HOW}")
-    return [_dude_target(folder) for folder in folders]
+        return _select(folders, names, set_name, root)
+    folders = [folder for folder in folders if looks_like(folder)]
+    if not folders:
+        raise ConvsuiteError(f"{set_name} is not at {root} (no target folders with {contents} in it): {how}")
+    return folders
 
 
 # --------------------------------------------------------------------------- LIT-PCBA layout
@@ -212,18 +217,9 @@ def litpcba_targets(root: str | Path, names: Sequence[str] | None = None) -> lis
 
     LIT-PCBA gives its ligands as SMILES only, so their poses come from embedding and alignment to the template
     ligand; the receptor is the first template protein in sorted order and the reference its ligand."""
-    root = Path(root)
-    if not root.is_dir():
-        raise ConvsuiteError(f"LIT-PCBA is not at {root}: {_LITPCBA_HOW}")
-    folders = _subfolders(root)
-    if names:
-        folders = _select(folders, names, "LIT-PCBA", root)
-    else:
-        folders = [folder for folder in folders if (folder / "actives.smi").exists()
-                   or any(folder.glob("*_protein.mol2"))]
-        if not folders:
-            raise ConvsuiteError(f"LIT-PCBA is not at {root} (no target folders with actives.smi in it): "
-                                 f"{_LITPCBA_HOW}")
+    folders = _target_folders(root, names, "LIT-PCBA", _LITPCBA_HOW,
+                              lambda folder: (folder / "actives.smi").exists() or any(folder.glob("*_protein.mol2")),
+                              "actives.smi")
     return [_litpcba_target(folder) for folder in folders]
 
 

@@ -277,6 +277,15 @@ def test_out_is_overwritten_in_place():
         voxelize(one_atom([0.0, 0.0, 0.0]), np.zeros(3), spec, out=np.zeros((4, 4, 4, 3), np.float32))
 
 
+def random_atoms(rng, count: int, extent: float) -> AtomSet:
+    """``count`` atoms uniform in a cube of half-edge ``extent`` Å, each in 1-3 random channels."""
+    masks = np.zeros(count, np.uint32)
+    for a in range(count):
+        for channel in rng.choice(28, size=rng.integers(1, 4), replace=False):
+            masks[a] |= np.uint32(1 << int(channel))
+    return AtomSet(rng.uniform(-extent, extent, (count, 3)), masks, rng.uniform(1.1, 2.2, count))
+
+
 @pytest.fixture(params=["numba", "numpy"])
 def engine(request, monkeypatch):
     """Both gridding engines: the compiled loop (the drug extra installs numba) and the numpy fallback."""
@@ -291,12 +300,7 @@ def engine(request, monkeypatch):
 
 def test_each_engine_grid_equals_the_slow_reference(engine):
     rng = np.random.default_rng(7)
-    count = 9
-    masks = np.zeros(count, np.uint32)
-    for a in range(count):
-        for channel in rng.choice(28, size=rng.integers(1, 4), replace=False):
-            masks[a] |= np.uint32(1 << int(channel))
-    atoms = AtomSet(rng.uniform(-3.5, 3.5, (count, 3)), masks, rng.uniform(1.1, 2.2, count))
+    atoms = random_atoms(rng, 9, 3.5)
     center, rotation, translation = np.array([0.2, -0.1, 0.3]), random_rotation(rng), np.array([0.4, -0.3, 0.2])
     for spec in (GridSpec(6.0, 0.75, "gaussian", radius_scale=0.9), GridSpec(6.0, 1.0, "hard")):
         fast = voxelize(atoms, center, spec, rotation=rotation, translation=translation)
@@ -305,25 +309,18 @@ def test_each_engine_grid_equals_the_slow_reference(engine):
         assert np.allclose(fast, slow, atol=1e-5)
 
 
-def test_the_two_engines_agree_on_a_pocket_sized_random_complex():
+def test_the_two_engines_agree_on_a_pocket_sized_random_complex(monkeypatch):
     from convsuite.suites.drug import voxel
 
     require("numba", "drug")
     rng = np.random.default_rng(11)
-    count = 400
-    masks = np.zeros(count, np.uint32)
-    for a in range(count):
-        for channel in rng.choice(28, size=rng.integers(1, 4), replace=False):
-            masks[a] |= np.uint32(1 << int(channel))
-    atoms = AtomSet(rng.uniform(-11, 11, (count, 3)), masks, rng.uniform(1.1, 2.2, count))
+    atoms = random_atoms(rng, 400, 11.0)
     for spec in (GridSpec(20.0, 1.0), GridSpec(12.0, 0.5), GridSpec(20.0, 1.0, "hard")):
         rotation = random_rotation(rng)
+        monkeypatch.setitem(voxel._ENGINE, "name", "auto")
         compiled = voxelize(atoms, np.zeros(3), spec, rotation=rotation)
-        voxel._ENGINE["name"] = "numpy"
-        try:
-            vectorised = voxelize(atoms, np.zeros(3), spec, rotation=rotation)
-        finally:
-            voxel._ENGINE["name"] = "auto"
+        monkeypatch.setitem(voxel._ENGINE, "name", "numpy")
+        vectorised = voxelize(atoms, np.zeros(3), spec, rotation=rotation)
         assert compiled.sum() > 100
         np.testing.assert_allclose(compiled, vectorised, atol=2e-5)
 
