@@ -274,6 +274,8 @@ def _featurize(experiment, targets, progress: bool) -> ScreeningSet:
 
 
 def _assemble(experiment, targets, jobs, results, centers, receptors) -> ScreeningSet:
+    from convsuite.suites.drug import molecules
+
     target_of, labels, names, smiles, counts, skipped_records = [], [], [], [], [], []
     coords, channels, radii = [], [], []
     skipped = Counter()
@@ -288,7 +290,7 @@ def _assemble(experiment, targets, jobs, results, centers, receptors) -> Screeni
         channels.append(result["channels"])
         radii.append(result["radii"])
         for index, name, reason in result["skipped"]:
-            skipped[_reason_kind(reason)] += 1
+            skipped[molecules.reason_kind(reason)] += 1
             skipped_records.append((targets[job.target].name, Path(job.path).name, index, name, reason))
     counts_all = np.concatenate(counts) if counts else np.zeros(0, np.int64)
     screening_set = ScreeningSet(
@@ -301,11 +303,6 @@ def _assemble(experiment, targets, jobs, results, centers, receptors) -> Screeni
         offsets=np.concatenate([[0], np.cumsum(counts_all)]).astype(np.int64), skipped=skipped,
         skipped_records=skipped_records, has_receptor=any(len(r) for r in receptors))
     return screening_set
-
-
-def _reason_kind(reason: str) -> str:
-    """A reason without its record-specific details, for the counts."""
-    return reason.split(" (")[0].split(": ")[0].split(" '")[0][:80]
 
 
 def _write_cache(path: Path, s: ScreeningSet) -> None:

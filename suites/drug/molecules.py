@@ -573,6 +573,11 @@ def _mmff_properties(mol: Chem.Mol):
         return None
 
 
+def reason_kind(reason: str) -> str:
+    """A record's reason without its record-specific details (the quoted SMILES, atom numbers), for counts."""
+    return reason.split(" (")[0].split(": ")[0].split(" '")[0][:80]
+
+
 def molecule_key(mol: Chem.Mol) -> str:
     """Canonical isomeric SMILES without hydrogens: the same molecule read from any file gives the same key."""
     with _rdkit_errors():

@@ -292,11 +292,6 @@ class _DoneIndices:
         return index < len(self.flags) and self.flags[index] == 1
 
 
-def reason_kind(reason: str) -> str:
-    """A reason without its record-specific details (the quoted SMILES, atom numbers), for the counts."""
-    return reason.split(" (")[0].split(": ")[0].split(" '")[0][:80]
-
-
 @dataclass
 class _Resumed:
     done: _DoneIndices = field(default_factory=_DoneIndices)
@@ -360,7 +355,7 @@ def _open_state(partial: Path, skipped: Path, header: dict, fresh: bool) -> _Res
             if len(row) == 3 and row[0].isdigit():
                 state.done.add(int(row[0]))
                 state.skipped += 1
-                state.reasons[reason_kind(row[2])] += 1
+                state.reasons[molecules.reason_kind(row[2])] += 1
     return state
 
 
@@ -566,7 +561,7 @@ def screen(checkpoint, ligands, out, *, receptor=None, site=None, box=None, work
         def on_skip(reason: str) -> None:
             nonlocal done_now
             state.skipped += 1
-            state.reasons[reason_kind(reason)] += 1
+            state.reasons[molecules.reason_kind(reason)] += 1
             done_now += 1
             bar.update()
 
@@ -580,7 +575,7 @@ def screen(checkpoint, ligands, out, *, receptor=None, site=None, box=None, work
                 if ligand.atoms is None:
                     skips.writerow((ligand.index, ligand.name, _single_line(ligand.reason)))
                     state.skipped += 1
-                    state.reasons[reason_kind(ligand.reason)] += 1
+                    state.reasons[molecules.reason_kind(ligand.reason)] += 1
             state.scored += len(usable)
             done_now += len(posed)
             _sync(rows_handle)

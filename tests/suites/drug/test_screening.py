@@ -354,7 +354,7 @@ def test_bad_arguments_are_refused_with_what_to_do(world, tmp_path):
     center = world["center"]
     summary = _screen(world, world["sdf"], tmp_path / "box.csv", site=None,
                       box=f"{center[0]},{center[1]},{center[2]},8")
-    assert summary.scored == 1 and summary.reasons[screening.reason_kind(screening.NO_SITE_LIGAND_REASON)] == 1
+    assert summary.scored == 1 and summary.reasons[molecules.reason_kind(screening.NO_SITE_LIGAND_REASON)] == 1
 
 
 def test_rank_partial_sorts_by_score_then_index_and_keeps_each_index_once(tmp_path):
