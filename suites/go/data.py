@@ -28,7 +28,6 @@ from convsuite.common.checkpoint import atomic_write_bytes, atomic_write_text
 from convsuite.common.data import data_root, register_dataset
 from convsuite.common.errors import ConvsuiteError
 from convsuite.common.pool import WorkerPool, available_cpus
-from convsuite.common.arrays import BatchDecoder
 from convsuite.suites.go.board import BLACK, PASS, WHITE, Board
 from convsuite.suites.go.features import board_planes, num_planes, pack_planes, unpack_planes
 from convsuite.suites.go.sgf import GameRecord, SkipLog, iter_games, parse_sgf, read_game, record_to_sgf
@@ -212,24 +211,12 @@ def split_games(games: list, test_fraction: float, validation_fraction: float, s
 # --------------------------------------------------------------------------- positions
 
 
-class PlaneDecoder(BatchDecoder):
-    """Unpacks bit-packed planes per batch on their way to the model (common.inputs ``decode``)."""
-
-    def __init__(self, size: int, channels: int):
-        self.size, self.channels = size, channels
-        self.shape = (size, size, channels)
-        self.dtype = "uint8"
-
-    def __call__(self, batch: np.ndarray) -> np.ndarray:
-        return unpack_planes(batch, self.size, self.channels)
-
-
 @dataclass
 class Positions:
     """Training examples cut from games: one per non-pass move.
 
-    ``packed`` holds the (S, S, C) uint8 planes bit-packed, 8x smaller (``planes`` unpacks
-    them all, ``decoder`` a batch at a time); ``moves`` the point played; ``results`` the
+    ``packed`` holds the (S, S, C) uint8 planes bit-packed, 8x smaller, as the models take
+    them (``planes`` unpacks them all); ``moves`` the point played; ``results`` the
     game's result for the player to move (+1 won, -1 lost, 0 unknown or drawn);
     ``move_numbers`` the move's index in its game; ``legal_counts`` how many points were
     legal (the random-legal-move baseline's odds); ``games`` which game of the split."""
@@ -251,10 +238,6 @@ class Positions:
     @property
     def planes(self) -> np.ndarray:
         return unpack_planes(self.packed, self.size, self.channels)
-
-    @property
-    def decoder(self) -> PlaneDecoder:
-        return PlaneDecoder(self.size, self.channels)
 
     def subset(self, index) -> "Positions":
         return Positions(self.size, self.channels, *(getattr(self, f)[index] for f in self.ARRAYS))

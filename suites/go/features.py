@@ -170,6 +170,16 @@ def pack_planes(planes: np.ndarray) -> np.ndarray:
     return np.packbits(planes.reshape(len(planes), -1), axis=1)
 
 
+def packed_width(size: int, channels: int) -> int:
+    """Bytes per position once packed: the models' input width."""
+    return (size * size * channels + 7) // 8
+
+
+def model_inputs(planes: np.ndarray) -> np.ndarray:
+    """What the Go models take for (N, S, S, C) uint8 planes: the planes bit-packed (the model unpacks them)."""
+    return pack_planes(np.asarray(planes, np.uint8))
+
+
 def unpack_planes(packed: np.ndarray, size: int, channels: int) -> np.ndarray:
     flat = np.unpackbits(packed, axis=1, count=size * size * channels)
     return flat.reshape(len(packed), size, size, channels)

@@ -1,8 +1,10 @@
 """Models of the Go suite: move-prediction (policy) networks and a value network.
 
-Every model takes uint8 feature planes (batch, size, size, planes) from
-``convsuite.suites.go.features`` and casts them inside, so planes cross to the device as
-bytes. Policies output a softmax over the size*size points (passes are left to the
+Every model takes the feature planes of ``convsuite.suites.go.features`` bit-packed, eight
+to a byte (``features.model_inputs``; (batch, ceil(size*size*planes/8)) uint8), and unpacks
+them inside with ``keras.ops`` bit operations (``UnpackPlanes``): the host only moves packed
+bytes, 8x less than uint8 planes, and no Python decoding sits between the stored positions
+and the accelerator. Policies output a softmax over the size*size points (passes are left to the
 player); the value net outputs the expected result in [-1, 1] for the player to move.
 Any board size can be built; a built model is tied to its size by its dense layer or its
 position biases, and the player checks that size against the board.
@@ -21,7 +23,7 @@ from keras import layers, ops
 
 from convsuite.common.blocks import ConvBNAct
 from convsuite.common.errors import ConvsuiteError
-from convsuite.suites.go.features import symmetry_permutations
+from convsuite.suites.go.features import model_inputs, packed_width, symmetry_permutations
 
 _register = keras.saving.register_keras_serializable(package="convsuite")
 
@@ -29,6 +31,34 @@ _register = keras.saving.register_keras_serializable(package="convsuite")
 def _check_size(board_size: int) -> None:
     if not 2 <= int(board_size) <= 25:
         raise ConvsuiteError(f"board_size must be between 2 and 25 (9..19 for real games), got {board_size}")
+
+
+@_register
+class UnpackPlanes(layers.Layer):
+    """Bit-packed bytes (batch, ceil(size*size*planes/8)) -> float planes (batch, size, size, planes).
+
+    The inverse of ``features.pack_planes`` (``numpy.packbits``: first plane bit in the highest
+    bit of the first byte), written with keras.ops so it runs inside the compiled model on any
+    backend."""
+
+    def __init__(self, board_size: int, channels: int, **kwargs):
+        super().__init__(**kwargs)
+        self.board_size, self.channels = int(board_size), int(channels)
+        self._shifts = np.arange(7, -1, -1, dtype="int32")
+
+    def call(self, packed):
+        bits = ops.bitwise_and(ops.right_shift(ops.expand_dims(ops.cast(packed, "int32"), -1),
+                                               ops.convert_to_tensor(self._shifts)), 1)
+        n = self.board_size * self.board_size * self.channels
+        flat = ops.reshape(bits, (ops.shape(packed)[0], -1))[:, :n]
+        return ops.reshape(ops.cast(flat, self.compute_dtype),
+                           (ops.shape(packed)[0], self.board_size, self.board_size, self.channels))
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.board_size, self.board_size, self.channels)
+
+    def get_config(self):
+        return {**super().get_config(), "board_size": self.board_size, "channels": self.channels}
 
 
 @_register
@@ -100,8 +130,8 @@ class PositionBias(layers.Layer):
 
 def _planes_input(board_size: int, num_planes: int, augment: bool, seed):
     _check_size(board_size)
-    planes = keras.Input((board_size, board_size, num_planes), dtype="uint8", name="planes")
-    x = ops.cast(planes, "float32")
+    planes = keras.Input((packed_width(board_size, num_planes),), dtype="uint8", name="packed_planes")
+    x = UnpackPlanes(board_size, num_planes, dtype="float32", name="unpack_planes")(planes)
     symmetry = None
     if augment:
         x, symmetry = RandomSymmetry(board_size, seed=seed, name="random_symmetry")(x)
@@ -234,15 +264,22 @@ def build_model(experiment, board_size: int | None = None, num_planes: int | Non
     return MODELS[name](experiment, board_size=board_size, num_planes=num_planes)
 
 
+def _unpack_layer(model: keras.Model) -> UnpackPlanes:
+    for layer in model.layers:
+        if isinstance(layer, UnpackPlanes):
+            return layer
+    raise ConvsuiteError(f"model {model.name!r} is not a Go net of this version (no unpack_planes layer); "
+                         "train it again with `convsuite train go`")
+
+
 def model_board_size(model: keras.Model) -> int:
-    return int(model.inputs[0].shape[1])
+    return _unpack_layer(model).board_size
 
 
 def model_planes(model: keras.Model) -> int:
-    return int(model.inputs[0].shape[-1])
+    return _unpack_layer(model).channels
 
 
 def policy_scores(model: keras.Model, planes: np.ndarray) -> np.ndarray:
-    """Move probabilities (batch, points) for a batch of uint8 planes, without retracing
-    per call (``predict_on_batch`` on a fixed-size batch)."""
-    return np.asarray(model.predict_on_batch(planes))
+    """Move probabilities (batch, points) for a batch of uint8 planes (batch, size, size, C)."""
+    return np.asarray(model.predict_on_batch(model_inputs(planes)))

@@ -54,7 +54,7 @@ def prepare(experiment: GoExperiment, progress: bool = True):
         raise ConvsuiteError(f"the games gave {len(train)} training and {len(test)} test positions; use more games")
     target = "results" if is_value(experiment) else "moves"
     data = SupervisedData(train.packed, getattr(train, target), val.packed, getattr(val, target),
-                          test.packed, getattr(test, target), decode=train.decoder)
+                          test.packed, getattr(test, target))
     info = {"games": len(games), "train_games": len(train_games), "val_games": len(val_games),
             "test_games": len(test_games), "games_skipped": skip.skipped, "skip_summary": skip.summary(),
             "split_names": {"train": [g.name for g in train_games], "val": [g.name for g in val_games],
@@ -80,7 +80,7 @@ def task_report(experiment: GoExperiment, model, test, info: dict) -> dict:
     report = {"model": experiment.model.name, "dataset": experiment.data.source,
               "games": info["games"], "train_games": info["train_games"], "test_games": info["test_games"],
               "games_skipped": info["games_skipped"], "test_positions": int(len(test))}
-    predictions = model.predict(evaluation_batches(test.packed, test.moves, 256, test.decoder), verbose=0)
+    predictions = model.predict(evaluation_batches(test.packed, test.moves, 256), verbose=0)
     if is_value(experiment):
         winner_guess = 1.0 if info["train_black_win_rate"] >= 0.5 else -1.0
         black_to_play = test.planes[:, 0, 0, -1].astype(np.float32) * 2 - 1
@@ -130,7 +130,7 @@ def evaluate(run_dir: str | Path, which: str = "model") -> dict:
     data, test, info = prepare(experiment, progress=False)
     if not model.compiled:
         model.compile(**compile_args(experiment))
-    metrics = evaluate_model(model, data.x_test, data.y_test, decode=data.decode)
+    metrics = evaluate_model(model, data.x_test, data.y_test)
     return {"experiment": experiment.name, "checkpoint": str(run_dir), "which": which,
             **{f"test_{k}": v for k, v in metrics.items()}, **task_report(experiment, model, test, info)}
 
@@ -175,11 +175,10 @@ def bench(experiment: GoExperiment, train_batches: int = 20, genmoves: int = 30)
         model = build_model(experiment)
         args = compile_args(experiment)
         model.compile(optimizer=make_optimizer(experiment.trainer), loss=args["loss"], jit_compile=runtime.jit_compile)
-    decoder = data_lib.PlaneDecoder(size, planes.shape[-1])
     start = time.perf_counter()  # the input pipeline alone: can it feed a faster device?
-    fed = sum(len(batch_y) for _, batch_y in training_batches(x, y, batch, 0, 0, 3, decode=decoder))
+    fed = sum(len(batch_y) for _, batch_y in training_batches(x, y, batch, 0, 0, 3))
     pipeline_rate = fed / (time.perf_counter() - start)
-    inputs = training_batches(x, y, batch, 0, 0, 3, decode=decoder)
+    inputs = training_batches(x, y, batch, 0, 0, 3)
     model.fit(inputs, epochs=1, steps_per_epoch=train_batches, verbose=0)
     start = time.perf_counter()
     model.fit(inputs, initial_epoch=1, epochs=3, steps_per_epoch=train_batches, verbose=0)

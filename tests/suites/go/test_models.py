@@ -13,7 +13,7 @@ import pytest
 
 from convsuite.common.errors import ConvsuiteError
 from convsuite.suites.go import models
-from convsuite.suites.go.features import symmetry_permutations, transform_planes
+from convsuite.suites.go.features import model_inputs, symmetry_permutations, transform_planes, unpack_planes
 
 
 def conv_params(k, c_in, c_out, bias=True):
@@ -41,17 +41,28 @@ def test_maddison_twelve_layers_with_position_biases():
 @pytest.mark.parametrize("size", [9, 13, 19])
 def test_every_model_builds_on_any_board_size(size):
     x = np.zeros((2, size, size, 28), np.uint8)
-    assert models.maddison_net(size, 27, depth=3, filters=8)(x[..., :27]).shape == (2, size * size)
-    assert models.clark_storkey_net(size, 8)(x[..., :8]).shape == (2, size * size)
-    value = models.value_net(size, 28, depth=3, filters=8, hidden=16)(x)
+    assert models.maddison_net(size, 27, depth=3, filters=8)(model_inputs(x[..., :27])).shape == (2, size * size)
+    assert models.clark_storkey_net(size, 8)(model_inputs(x[..., :8])).shape == (2, size * size)
+    value = models.value_net(size, 28, depth=3, filters=8, hidden=16)(model_inputs(x))
     assert value.shape == (2,) and np.all(np.abs(value) <= 1)
     with pytest.raises(ConvsuiteError, match="board_size"):
         models.maddison_net(30, 27)
 
 
+@pytest.mark.parametrize("size, channels", [(9, 27), (19, 28), (5, 3)])
+def test_the_model_unpacks_bits_exactly_as_numpy(size, channels):
+    """The host packs, the model unpacks: the planes the convolutions see are the stored ones."""
+    planes = np.random.default_rng(size).integers(0, 2, (4, size, size, channels)).astype(np.uint8)
+    packed = model_inputs(planes)
+    assert packed.shape == (4, (size * size * channels + 7) // 8)
+    unpacked = models.UnpackPlanes(size, channels)(packed)
+    np.testing.assert_array_equal(np.asarray(unpacked), planes.astype(np.float32))
+    np.testing.assert_array_equal(unpack_planes(packed, size, channels), planes)
+
+
 def test_policy_sums_to_one_and_inference_has_no_augmentation():
     model = models.maddison_net(9, 27, depth=3, filters=8, seed=0)
-    x = np.random.default_rng(0).integers(0, 2, (5, 9, 9, 27)).astype(np.uint8)
+    x = model_inputs(np.random.default_rng(0).integers(0, 2, (5, 9, 9, 27)).astype(np.uint8))
     p = model(x, training=False).numpy()
     np.testing.assert_allclose(p.sum(axis=1), 1.0, atol=1e-5)
     np.testing.assert_array_equal(p, model(x, training=False).numpy())
@@ -62,9 +73,9 @@ def test_training_mode_turns_each_example_and_turns_its_move_map_back():
     copies, mapped back to the board: the same as augmenting the (position, move) pair."""
     model = models.maddison_net(9, 27, depth=3, filters=8, seed=1)
     x = np.random.default_rng(1).integers(0, 2, (16, 9, 9, 27)).astype(np.uint8)
-    trained = model(x, training=True).numpy()
+    trained = model(model_inputs(x), training=True).numpy()
     _, inverse = symmetry_permutations(9)
-    turned = [model(transform_planes(x, k), training=False).numpy()[:, inverse[k]] for k in range(8)]
+    turned = [model(model_inputs(transform_planes(x, k)), training=False).numpy()[:, inverse[k]] for k in range(8)]
     used = []
     for b in range(len(x)):
         matches = [k for k in range(8) if np.allclose(trained[b], turned[k][b], atol=1e-5)]
@@ -95,15 +106,15 @@ JAX_SCRIPT = textwrap.dedent("""
     import numpy as np
     import keras
     from convsuite.suites.go import models
-    from convsuite.suites.go.features import symmetry_permutations, transform_planes
+    from convsuite.suites.go.features import model_inputs, symmetry_permutations, transform_planes
     model = models.maddison_net(9, 27, depth=3, filters=8, seed=0)
     model.load_weights(sys.argv[1])
     x = np.load(sys.argv[2])
-    trained = np.asarray(model(x, training=True))
+    trained = np.asarray(model(model_inputs(x), training=True))
     _, inverse = symmetry_permutations(9)
-    turned = [np.asarray(model(transform_planes(x, k), training=False))[:, inverse[k]] for k in range(8)]
+    turned = [np.asarray(model(model_inputs(transform_planes(x, k)), training=False))[:, inverse[k]] for k in range(8)]
     ok = all(any(np.allclose(trained[b], t[b], atol=1e-5) for t in turned) for b in range(len(x)))
-    np.save(sys.argv[3], np.asarray(model(x, training=False)))
+    np.save(sys.argv[3], np.asarray(model(model_inputs(x), training=False)))
     print(json.dumps({"backend": keras.backend.backend(), "augmentation_consistent": bool(ok)}))
 """)
 
@@ -118,4 +129,4 @@ def test_policy_net_on_jax_matches_tensorflow(tmp_path):
                              str(tmp_path / "p.npy")], capture_output=True, text=True, env=env, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert json.loads(result.stdout.strip().splitlines()[-1]) == {"backend": "jax", "augmentation_consistent": True}
-    np.testing.assert_allclose(np.load(tmp_path / "p.npy"), model.predict(x, verbose=0), atol=1e-5)
+    np.testing.assert_allclose(np.load(tmp_path / "p.npy"), model.predict(model_inputs(x), verbose=0), atol=1e-5)
