@@ -29,7 +29,7 @@ from convsuite.common.data import data_root, register_dataset
 from convsuite.common.errors import ConvsuiteError
 from convsuite.common.pool import WorkerPool, available_cpus
 from convsuite.suites.go.board import BLACK, PASS, WHITE, Board
-from convsuite.suites.go.features import board_planes, num_planes, pack_planes, unpack_planes
+from convsuite.suites.go.features import PositionBatch, batch_planes, num_planes, pack_planes, unpack_planes
 from convsuite.suites.go.sgf import GameRecord, SkipLog, iter_games, parse_sgf, read_game, record_to_sgf
 
 GNUGO_ARCHIVE = "gnugo_3.8.orig.tar.gz"
@@ -258,19 +258,37 @@ class Positions:
                    (np.int32, np.float32, np.int32, np.int32, np.int32)))
 
 
-def game_positions(record: GameRecord, feature_set: str, skip_moves: int = 0):
-    """Yield (planes, move, result, move_number, legal_count) for each non-pass move of a game."""
+def game_positions(record: GameRecord, feature_set: str, skip_moves: int = 0) -> Positions:
+    """Every non-pass move of a game (from move ``skip_moves`` on) as a position, in one batch:
+    the game is replayed once on the incremental rules engine, which records each position's
+    stones, stone ages and ko point, and ``features.batch_planes`` computes all its planes at
+    once. ``games`` is 0 throughout (the caller numbers games)."""
     board = Board(record.size, record.komi, superko=False)
     if record.setup_black:
         board.place(record.setup_black, BLACK)
     if record.setup_white:
         board.place(record.setup_white, WHITE)
+    n = board.num_points
+    count = sum(1 for number, (_, move) in enumerate(record.moves) if move != PASS and number >= skip_moves)
+    stones, ages = np.zeros((count, n), np.int8), np.zeros((count, n), np.int32)
+    to_play, ko = np.zeros(count, np.int8), np.full(count, -1, np.int32)
+    moves, numbers = np.zeros(count, np.int32), np.zeros(count, np.int32)
+    row = 0
     for number, (color, move) in enumerate(record.moves):
         if move != PASS and number >= skip_moves:
-            board.to_play = color
-            planes = board_planes(board, feature_set)
-            yield planes, move, float(record.winner * color), number, int(board.legal_moves().sum())
+            stones[row], ages[row] = board.stones, board.move_number - board.stone_age
+            to_play[row], moves[row], numbers[row] = color, move, number
+            if board.ko_point >= 0 and board._ko_color == color:
+                ko[row] = board.ko_point
+            row += 1
         board.play(move, color)
+    channels = num_planes(feature_set)
+    if not count:
+        return Positions.empty(record.size, channels)
+    planes, legal_counts = batch_planes(PositionBatch(record.size, stones, to_play, ages, ko), feature_set)
+    return Positions(record.size, channels, pack_planes(planes), moves,
+                     (record.winner * to_play).astype(np.float32), numbers, legal_counts.astype(np.int32),
+                     np.zeros(count, np.int32))
 
 
 def extract_positions(games: list[GameRecord], feature_set: str, size: int, skip_random_opening: bool = True,
@@ -281,26 +299,18 @@ def extract_positions(games: list[GameRecord], feature_set: str, size: int, skip
 
     rng = np.random.default_rng([seed, 131])
     channels = num_planes(feature_set)
-    packed, moves, results, numbers, legal, game_ids = [], [], [], [], [], []
+    parts = []
     for g, record in enumerate(counter_bar(games, desc=desc, unit="game", enabled=progress)):
         skip = random_opening_length(record) if skip_random_opening else 0
-        rows = list(game_positions(record, feature_set, skip))
-        if per_game and len(rows) > per_game:
-            rows = [rows[i] for i in np.sort(rng.choice(len(rows), per_game, replace=False))]
-        if not rows:
-            continue
-        packed.append(pack_planes(np.stack([row[0] for row in rows])))
-        for _, m, r, n, lc in rows:
-            moves.append(m)
-            results.append(r)
-            numbers.append(n)
-            legal.append(lc)
-            game_ids.append(g)
-    if not packed:
+        positions = game_positions(record, feature_set, skip)
+        if per_game and len(positions) > per_game:
+            positions = positions.subset(np.sort(rng.choice(len(positions), per_game, replace=False)))
+        if len(positions):
+            positions.games[:] = g
+            parts.append(positions)
+    if not parts:
         return Positions.empty(size, channels)
-    return Positions(size, channels, np.concatenate(packed), np.asarray(moves, np.int32),
-                     np.asarray(results, np.float32), np.asarray(numbers, np.int32), np.asarray(legal, np.int32),
-                     np.asarray(game_ids, np.int32))
+    return Positions(size, channels, *(np.concatenate([getattr(p, f) for p in parts]) for f in Positions.ARRAYS))
 
 
 def _cache_key(games: list[GameRecord], feature_set: str, per_game: int, seed: int) -> str:

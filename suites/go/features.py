@@ -24,6 +24,7 @@ Feature sets (``FEATURE_SETS``):
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -62,56 +63,206 @@ def num_planes(feature_set: str) -> int:
     return len(plane_names(feature_set))
 
 
-def _bucket(values: np.ndarray, first: int, count: int, mask: np.ndarray) -> np.ndarray:
-    """One-hot of ``values`` into ``count`` planes for first, first+1, ..., the last open-ended."""
-    clipped = np.clip(values, first, first + count - 1) - first
-    planes = np.zeros((count, values.size), np.uint8)
-    index = np.flatnonzero(mask)
-    planes[clipped[index], index] = 1
-    return planes
+# Stones connect along lines, never diagonally, and never across positions or colours: the
+# positions of a batch are labelled in one call as layers (position, colour) of a 4-D image.
+_CHAIN_STRUCTURE = np.zeros((3, 3, 3, 3), bool)
+_CHAIN_STRUCTURE[1, 1] = [[0, 1, 0], [1, 1, 1], [0, 1, 0]]
+_POPCOUNT = np.array([bin(i).count("1") for i in range(256)], np.uint8)
+
+
+@lru_cache(maxsize=None)
+def _geometry(size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(neighbours (n, 4), n standing for "off the board"; each point's packed one-bit mask
+    (n, bytes); the packed mask of each point's neighbours (n, bytes))."""
+    n = size * size
+    rows, cols = np.divmod(np.arange(n), size)
+    neighbours = np.full((n, 4), n, np.int32)
+    for k, (dr, dc) in enumerate(((-1, 0), (1, 0), (0, -1), (0, 1))):
+        r, c = rows + dr, cols + dc
+        inside = (r >= 0) & (r < size) & (c >= 0) & (c < size)
+        neighbours[inside, k] = (r * size + c)[inside]
+    eye = np.eye(n + 1, n, dtype=bool)  # row n (off the board) is all zero
+    return neighbours, np.packbits(eye[:n], axis=1), np.packbits(eye[neighbours].any(axis=1), axis=1)
+
+
+@dataclass
+class PositionBatch:
+    """What the planes need of T positions on one board size, as arrays: the stones (T, n) in
+    absolute colours, the colour to play (T,), the turns since each stone was played (T, n;
+    any value where empty) and the point the simple-ko rule forbids to the player (T,; -1).
+
+    ``from_board`` takes one position; ``data.extract_positions`` fills a whole game's
+    positions as it replays the game, so a game's planes are one vectorised computation."""
+
+    size: int
+    stones: np.ndarray
+    to_play: np.ndarray
+    ages: np.ndarray
+    ko: np.ndarray
+
+    @classmethod
+    def from_boards(cls, boards: list[Board]) -> "PositionBatch":
+        """The positions of boards of one size, each for its player to move."""
+        if len({b.size for b in boards}) != 1:
+            raise ConvsuiteError(f"a batch of positions needs one board size, got {sorted({b.size for b in boards})}")
+        return cls(boards[0].size, np.stack([b.stones for b in boards]),
+                   np.array([b.to_play for b in boards], np.int8),
+                   np.stack([b.move_number - b.stone_age for b in boards]),
+                   np.array([_ko_for_player(b) for b in boards], np.int32))
+
+
+def _ko_for_player(board: Board) -> int:
+    return board.ko_point if board.ko_point >= 0 and board._ko_color == board.to_play else -1
+
+
+def _first_sightings(ids: np.ndarray) -> np.ndarray:
+    """Mask of the entries along the last axis (4 neighbours) that are nonzero and not repeats."""
+    first = ids > 0
+    for k in range(1, ids.shape[-1]):
+        first[..., k] &= (ids[..., :k] != ids[..., k:k + 1]).all(axis=-1)
+    return first
+
+
+def batch_planes(batch: PositionBatch, feature_set: str = "maddison",
+                 allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(planes (T, size, size, C) uint8, legal move counts (T,)) of a batch of positions.
+
+    Vectorised over the points and the positions: the chains of all T positions come from one
+    connected-component labelling, and liberties, legality, capture sizes and liberties after
+    each move from array operations over every point at once (``Board.liberty_counts``,
+    ``legal_moves`` and ``move_effects`` give the same answers one point at a time; the tests
+    hold the two to each other). ``allowed`` (T, n) narrows legality further (positional
+    superko, which needs the game's history)."""
+    from scipy import ndimage
+
+    groups = FEATURE_SETS.get(feature_set)
+    if groups is None:
+        plane_names(feature_set)  # raises the one-sentence error
+    size = batch.size
+    neighbours, point_bits, neighbour_bits = _geometry(size)
+    me = batch.to_play.astype(np.int8)[:, None]
+    stones = batch.stones.astype(np.int8) * me  # +1 own, -1 the opponent's, 0 empty
+    count, n = stones.shape
+    empty, occupied = stones == EMPTY, stones != EMPTY
+    labels, _ = ndimage.label(np.stack([stones == 1, stones == -1], axis=1).reshape(count, 2, size, size),
+                              _CHAIN_STRUCTURE)
+    ids = np.zeros((count, n + 1), np.int64)  # chain id per point (0: empty or off the board)
+    ids[:, :n] = labels.sum(axis=1).reshape(count, n)
+    own = np.zeros(int(ids.max()) + 1, bool)
+    own[np.unique(labels[:, 0])] = True
+    own[0] = False
+    around = ids[:, neighbours]  # (T, n, 4) the chains next to each point
+    first = _first_sightings(around) & empty[..., None]
+    liberties = np.bincount(around[first], minlength=len(own))
+    sizes = np.bincount(ids[:, :n].reshape(-1), minlength=len(own))
+    point_liberties = liberties[ids[:, :n]]
+    chain_liberties = liberties[around]
+    mine, theirs = own[around], (around > 0) & ~own[around]
+    takes = first & theirs & (chain_liberties == 1)
+    captures = (sizes[around] * takes).sum(axis=2)
+    stones_ext = np.concatenate([stones, np.full((count, 1), 2, np.int8)], axis=1)
+    open_neighbour = (stones_ext[:, neighbours] == EMPTY).any(axis=2)
+    legal = empty & (open_neighbour | (mine & (chain_liberties > 1)).any(axis=2) | takes.any(axis=2))
+    ko_rows = np.flatnonzero(batch.ko >= 0)
+    legal[ko_rows, batch.ko[ko_rows]] = False
+    if allowed is not None:
+        legal &= allowed
+
+    out = np.zeros((count, n, num_planes(feature_set)), np.uint8)
+    column = 0
+
+    def bucket(values: np.ndarray, where: np.ndarray, first_value: int, width: int) -> None:
+        t, p = np.nonzero(where)
+        out[t, p, column + np.clip(values[t, p], first_value, first_value + width - 1) - first_value] = 1
+
+    for group in groups:
+        if group == "ones":
+            out[:, :, column] = 1
+        elif group == "stones":
+            out[:, :, column] = stones == 1
+            out[:, :, column + 1] = stones == -1
+            out[:, :, column + 2] = empty
+        elif group == "cs_liberties":
+            bucket(point_liberties, stones == 1, 1, 3)
+            column += 3
+            bucket(point_liberties, stones == -1, 1, 3)
+            column -= 3
+        elif group == "ko":
+            out[ko_rows, batch.ko[ko_rows], column] = 1
+        elif group == "liberties":
+            bucket(point_liberties, occupied, 1, 4)
+        elif group == "liberties_after":
+            after = _liberties_after(size, ids, own, liberties, around, first, empty, legal, captures)
+            bucket(after, legal, 1, 6)
+        elif group == "legal":
+            out[:, :, column] = legal
+        elif group == "turns_since":
+            bucket(np.asarray(batch.ages), occupied, 1, 5)
+        elif group == "capture_size":
+            bucket(captures, legal, 0, 7)
+        elif group == "black_to_play":
+            out[:, :, column] = batch.to_play[:, None] == BLACK
+        column += len(PLANE_GROUPS[group])
+    return out.reshape(count, size, size, -1), legal.sum(axis=1)
+
+
+def _popcount(packed: np.ndarray) -> np.ndarray:
+    """Set bits per row of packed bytes."""
+    if hasattr(np, "bitwise_count"):  # numpy >= 2
+        return np.bitwise_count(packed).sum(axis=-1, dtype=np.int32)
+    return _POPCOUNT[packed].sum(axis=-1, dtype=np.int32)
+
+
+def _liberties_after(size, ids, own, liberties, around, first, empty, legal, captures) -> np.ndarray:
+    """Liberties of the chain a legal move would make (Maddison et al.'s "liberties after
+    move"): the point's empty neighbours and its friendly chains' liberties, as packed bit masks
+    OR-ed with the point itself cleared, plus the stones it captures that touch the new chain
+    (few moves capture, so those are counted separately)."""
+    neighbours, point_bits, neighbour_bits = _geometry(size)
+    count, n = empty.shape
+    friends = first & own[around]
+    t, p, k = np.nonzero(first & own[around])  # the liberties of the chains that can be joined
+    rows = np.unique(around[t, p, k])
+    index = np.zeros(len(own), np.int64)
+    index[rows] = np.arange(1, len(rows) + 1)  # 0: no chain (an all-zero mask)
+    t, p, k = np.nonzero(first & (index[around] > 0))
+    table = np.zeros((len(rows) + 1, n), bool)
+    table[index[around[t, p, k]], p] = True
+    chain_bits = np.packbits(table, axis=1)
+    t, p = np.nonzero(legal)
+    union = neighbour_bits[p] & np.packbits(empty, axis=1)[t]
+    for k in range(4):
+        union |= chain_bits[np.where(friends[t, p, k], index[around[t, p, k]], 0)]
+    union &= ~point_bits[p]
+    counts = np.zeros((count, n), np.int32)
+    counts[t, p] = _popcount(union)
+    t, p = np.nonzero(legal & (captures > 0))
+    if len(t):
+        chains = ids[t]  # (r, n + 1) chain ids of each capturing move's position
+        near = around[t, p]
+        taken_ids = np.where(first[t, p] & ~own[near] & (liberties[near] == 1), near, -1)
+        grown = (chains[:, :, None] == np.where(friends[t, p], near, -1)[:, None, :]).any(axis=2)
+        grown[np.arange(len(t)), p] = True
+        grown[:, -1] = False
+        touching = grown[:, neighbours].any(axis=2)
+        taken = (chains[:, :-1, None] == taken_ids[:, None, :]).any(axis=2)
+        counts[t, p] += np.count_nonzero(taken & touching, axis=1).astype(np.int32)
+    return counts
+
+
+def boards_planes(boards: list[Board], feature_set: str = "maddison") -> np.ndarray:
+    """(B, size, size, planes) uint8 features of boards of one size, each for its player to
+    move, in one vectorised computation (a search's batch of leaves); a board's superko rule
+    narrows its legality planes."""
+    allowed = None
+    if any(b.superko for b in boards):
+        allowed = np.stack([b.legal_moves(b.to_play) if b.superko else np.ones(b.num_points, bool) for b in boards])
+    return batch_planes(PositionBatch.from_boards(boards), feature_set, allowed)[0]
 
 
 def board_planes(board: Board, feature_set: str = "maddison") -> np.ndarray:
     """The (size, size, planes) uint8 features of ``board`` for the player to move."""
-    groups = FEATURE_SETS.get(feature_set)
-    if groups is None:
-        plane_names(feature_set)  # raises the one-sentence error
-    n = board.num_points
-    me = board.to_play
-    stones = board.stones
-    own, opponent, empty = stones == me, stones == -me, stones == EMPTY
-    liberties = board.liberty_counts() if {"cs_liberties", "liberties"} & set(groups) else None
-    legal = board.legal_moves() if {"legal", "liberties_after", "capture_size"} & set(groups) else None
-    effects = board.move_effects() if {"liberties_after", "capture_size"} & set(groups) else None
-    out = []
-    for group in groups:
-        if group == "ones":
-            out.append(np.ones((1, n), np.uint8))
-        elif group == "stones":
-            out.append(np.stack([own, opponent, empty]).astype(np.uint8))
-        elif group == "cs_liberties":
-            out.append(_bucket(liberties, 1, 3, own))
-            out.append(_bucket(liberties, 1, 3, opponent))
-        elif group == "ko":
-            plane = np.zeros((1, n), np.uint8)
-            if board.ko_point >= 0:
-                plane[0, board.ko_point] = 1
-            out.append(plane)
-        elif group == "liberties":
-            out.append(_bucket(liberties, 1, 4, ~empty))
-        elif group == "liberties_after":
-            out.append(_bucket(effects[1], 1, 6, legal))
-        elif group == "legal":
-            out.append(legal.astype(np.uint8)[None])
-        elif group == "turns_since":
-            age = board.move_number - board.stone_age
-            out.append(_bucket(age, 1, 5, ~empty))
-        elif group == "capture_size":
-            out.append(_bucket(effects[0], 0, 7, legal))
-        elif group == "black_to_play":
-            out.append(np.full((1, n), int(me == BLACK), np.uint8))
-    planes = np.concatenate(out, axis=0)
-    return np.ascontiguousarray(planes.T.reshape(board.size, board.size, -1))
+    return boards_planes([board], feature_set)[0]
 
 
 # --------------------------------------------------------------------------- symmetries

@@ -7,8 +7,11 @@ from convsuite.common.errors import ConvsuiteError
 from convsuite.suites.go.board import BLACK, WHITE, Board, from_gtp, point
 from convsuite.suites.go.features import (
     FEATURE_SETS,
+    PositionBatch,
     augment_batch,
+    batch_planes,
     board_planes,
+    boards_planes,
     num_planes,
     pack_planes,
     plane_names,
@@ -22,6 +25,64 @@ from convsuite.suites.go.gtp import RandomPlayer
 
 def plane(planes, feature_set, name):
     return planes[..., plane_names(feature_set).index(name)]
+
+
+def planes_one_point_at_a_time(board, feature_set):
+    """The planes from the rules engine's own per-point answers (liberty_counts, legal_moves,
+    move_effects): the reference the vectorised planes must equal."""
+    n, me, stones = board.num_points, board.to_play, board.stones
+    own, opponent, empty = stones == me, stones == -me, stones == 0
+    liberties, legal = board.liberty_counts(), board.legal_moves()
+    captures, after = board.move_effects()
+
+    def bucket(values, first, count, mask):
+        out = np.zeros((count, n), np.uint8)
+        index = np.flatnonzero(mask)
+        out[np.clip(values, first, first + count - 1)[index] - first, index] = 1
+        return out
+
+    ko = np.zeros((1, n), np.uint8)
+    if board.ko_point >= 0:
+        ko[0, board.ko_point] = 1
+    groups = {"ones": np.ones((1, n), np.uint8), "stones": np.stack([own, opponent, empty]).astype(np.uint8),
+              "cs_liberties": np.concatenate([bucket(liberties, 1, 3, own), bucket(liberties, 1, 3, opponent)]),
+              "ko": ko, "liberties": bucket(liberties, 1, 4, ~empty), "liberties_after": bucket(after, 1, 6, legal),
+              "legal": legal.astype(np.uint8)[None], "turns_since": bucket(board.move_number - board.stone_age, 1, 5,
+                                                                               ~empty),
+              "capture_size": bucket(captures, 0, 7, legal), "black_to_play": np.full((1, n), int(me == BLACK),
+                                                                                      np.uint8)}
+    planes = np.concatenate([groups[g] for g in FEATURE_SETS[feature_set]])
+    return planes.T.reshape(board.size, board.size, -1)
+
+
+@pytest.mark.parametrize("size", [5, 9, 19])
+def test_vectorised_planes_equal_the_rules_engines_answers_point_by_point(size):
+    """Random games (many captures, kos, big chains), with and without superko, single boards
+    and a whole game's batch: every plane of every feature set equals the per-point reference."""
+    boards = []
+    for seed in range(4 if size < 19 else 1):
+        player, board = RandomPlayer(seed), Board(size, superko=seed % 2 == 0)
+        while not board.game_over and board.move_number < size * size * 2:
+            board.play(player.genmove(board, board.to_play))
+            boards.append(board.copy())
+    captured = 0
+    for feature_set in FEATURE_SETS:
+        batch = boards_planes(boards, feature_set)
+        for i, board in enumerate(boards[:: 1 if size < 19 else 7]):
+            reference = planes_one_point_at_a_time(board, feature_set)
+            np.testing.assert_array_equal(board_planes(board, feature_set), reference)
+            np.testing.assert_array_equal(batch[i * (1 if size < 19 else 7)], reference)
+            captured += int(board.move_effects()[0].max() > 0)
+    assert captured > 10  # the capture paths were exercised
+
+
+def test_a_batch_needs_one_board_size_and_counts_legal_moves():
+    with pytest.raises(ConvsuiteError, match="one board size"):
+        PositionBatch.from_boards([Board(9), Board(13)])
+    board = Board(9)
+    board.play(from_gtp("E5", 9))
+    _, legal_counts = batch_planes(PositionBatch.from_boards([Board(9), board]))
+    assert legal_counts.tolist() == [81, 80]
 
 
 def test_plane_counts_match_the_papers_minus_the_documented_omissions():
