@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import inspect
 import json
 import os
 import sys
@@ -82,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
                           help="model: the final weights (default); best: the best-validation export")
     evaluate.add_argument("--backend", choices=BACKENDS, help="Keras backend (default: $KERAS_BACKEND or tensorflow)")
     evaluate.add_argument("--json", action="store_true", help="print the metrics as one JSON line")
+    evaluate.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                          help="change one setting of the run's experiment before evaluating (repeatable), e.g. "
+                               "data.source=OTHER to test on other data; suites that take no overrides say so")
 
     bench = commands.add_parser("bench", help="training and inference throughput on the active backend/device")
     _add_experiment_arguments(bench)
@@ -257,7 +261,14 @@ def run(argv: list[str] | None = None) -> int:
         registry._check(args.suite)
         _check_run_config(args.suite, args.checkpoint)
         start_keras(_use_backend(args.backend))
-        result = registry.train_module(args.suite).evaluate(args.checkpoint, which=args.which)
+        module = registry.train_module(args.suite)
+        if args.overrides:
+            if "overrides" not in inspect.signature(module.evaluate).parameters:
+                raise ConvsuiteError(f"`convsuite evaluate {args.suite}` takes no --set; it evaluates a run on the "
+                                     "data it was trained with")
+            result = module.evaluate(args.checkpoint, which=args.which, overrides=args.overrides)
+        else:
+            result = module.evaluate(args.checkpoint, which=args.which)
         _print_result(result, args.json)
         return 0
     experiment = registry.make_experiment(args.suite, args.config, args.overrides)

@@ -124,14 +124,39 @@ def train(experiment: GoExperiment, resume: bool = True) -> dict:
                              **compile_args(experiment))
 
 
-def evaluate(run_dir: str | Path, which: str = "model") -> dict:
-    """Test-set metrics of a finished run, on the same game split it was trained with."""
+def evaluate(run_dir: str | Path, which: str = "model", overrides: list[str] | tuple = ()) -> dict:
+    """Test-set metrics of a finished run, on the same game split it was trained with; with
+    ``overrides`` naming another ``data.source``, on every game of that source instead (games
+    the run never saw, e.g. another month's archive)."""
+    from convsuite.common.config import apply_overrides
+    from convsuite.suites.go.features import num_planes
+    from convsuite.suites.go.models import model_board_size, model_planes
+
     model, experiment = load_run(run_dir, which)
-    data, test, info = prepare(experiment, progress=False)
+    trained_on = experiment.data.source
+    if overrides:
+        apply_overrides(experiment, list(overrides))
+        experiment.validate()
+    d = experiment.data
+    if (model_board_size(model), model_planes(model)) != (d.board_size, num_planes(d.feature_set)):
+        raise ConvsuiteError(f"the net in {run_dir} takes {model_board_size(model)}x{model_board_size(model)} boards "
+                             f"with {model_planes(model)} planes, not data.board_size={d.board_size} with "
+                             f"data.feature_set={d.feature_set}; keep the run's board size and feature set")
     if not model.compiled:
         model.compile(**compile_args(experiment))
-    metrics = evaluate_model(model, data.x_test, data.y_test)
-    return {"experiment": experiment.name, "checkpoint": str(run_dir), "which": which,
+    if d.source == trained_on:
+        data, test, info = prepare(experiment, progress=False)
+        x_test, y_test = data.x_test, data.y_test
+    else:
+        seed, cluster = experiment.trainer.seed, experiment.runtime.cluster
+        games, skip = data_lib.load_games(d, seed, experiment.trainer.progress, cluster)
+        test = data_lib.cached_positions(games, d, "test", seed, experiment.trainer.progress, cluster)
+        info = {"games": len(games), "train_games": 0, "test_games": len(games), "games_skipped": skip.skipped,
+                # the colour that won more of these very games: a baseline that knows more than any run
+                "train_black_win_rate": float(np.mean([g.winner == 1 for g in games]))}
+        x_test, y_test = test.packed, test.results if is_value(experiment) else test.moves
+    metrics = evaluate_model(model, x_test, y_test)
+    return {"experiment": experiment.name, "checkpoint": str(run_dir), "which": which, "trained_on": trained_on,
             **{f"test_{k}": v for k, v in metrics.items()}, **task_report(experiment, model, test, info)}
 
 
@@ -150,19 +175,26 @@ def bench(experiment: GoExperiment, train_batches: int = 20, genmoves: int = 30)
     d = experiment.data
     size, feature_set = d.board_size, d.feature_set
     # Random games (uniform legal, no own-eye filling) stand in for real ones: same board sizes.
+    # They hold more captures and chains than expert games, so extraction on real games is faster.
+    from convsuite.suites.go.sgf import GameRecord
+
     rng_player = RandomPlayer(0)
-    boards = []
+    boards, records = [], []
     for game in range(4):
-        board = Board(size, d.komi)
+        board = Board(size, d.komi, superko=False)
         while not board.game_over and board.move_number < size * size * 2:
             board.play(rng_player.genmove(board, board.to_play))
             if board.move_number % 7 == game:
                 boards.append(board.copy())
+        records.append(GameRecord(size=size, komi=d.komi, result="", winner=0, setup_black=[], setup_white=[],
+                                  first_player=1, moves=list(board.history), handicap=0, players={}, name=str(game),
+                                  properties={}))
+    start = time.perf_counter()  # one core, the way data.workers processes each extract their shards
+    extracted = sum(len(data_lib.game_positions(record, feature_set)) for record in records)
+    features_rate = extracted / (time.perf_counter() - start)
     from convsuite.suites.go.features import board_planes, pack_planes
 
-    start = time.perf_counter()
     planes = np.stack([board_planes(b, feature_set) for b in boards])
-    features_rate = len(boards) / (time.perf_counter() - start)
 
     runtime = configure(experiment.runtime)
     batch = experiment.trainer.batch_size
@@ -186,9 +218,10 @@ def bench(experiment: GoExperiment, train_batches: int = 20, genmoves: int = 30)
     result = {"suite": "go", "model": model.name, "params": int(model.count_params()), "board_size": size,
               "feature_set": feature_set, "planes": int(planes.shape[-1]), "batch_size": batch,
               "backend": keras.backend.backend(), "device": runtime.device_kind,
-              "precision": experiment.runtime.precision, "feature_positions_per_s": round(features_rate, 1),
+              "precision": experiment.runtime.precision, "feature_positions_per_s_per_core": round(features_rate, 1),
               "input_pipeline_positions_per_s": round(pipeline_rate, 1),
-              "train_positions_per_s": round(train_rate, 1)}
+              "train_positions_per_s": round(train_rate, 1),
+              "cores_to_extract_at_training_rate": round(train_rate / features_rate, 2)}
     if not is_value(experiment):
         player = PolicyPlayer(model, feature_set)
         player.genmove(boards[0], boards[0].to_play)  # warm-up

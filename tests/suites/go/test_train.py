@@ -3,6 +3,7 @@ baseline on held-out games, the value net against the majority colour, game-leve
 and the rules engine against GNU Go's own replay of real games."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -57,6 +58,23 @@ def test_splits_are_by_game_and_evaluate_reproduces_the_test_numbers(policy_run)
     evaluated = go_train.evaluate(run_dir)
     assert evaluated["test_accuracy"] == pytest.approx(metrics["test_accuracy"], abs=1e-6)
     assert evaluated["policy_top5"] == pytest.approx(metrics["policy_top5"], abs=1e-6)
+
+
+def test_evaluate_on_another_source_takes_all_its_games_as_test_games(policy_run, tmp_path):
+    """`convsuite evaluate go --checkpoint RUN --set data.source=OTHER`: every game of the other
+    archive is a test game; its numbers come with the same baselines."""
+    run_dir, _, _ = policy_run
+    splits = json.loads((run_dir / "splits.json").read_text())
+    other = tmp_path / "other"
+    other.mkdir()
+    source = Path(go_train.experiment_from_run(run_dir).data.source)
+    for name in splits["test"][:6]:  # six games the run never trained on, as "another archive"
+        (other / name).write_bytes((source / name).read_bytes())
+    evaluated = go_train.evaluate(run_dir, overrides=[f"data.source={other}"])
+    assert evaluated["games"] == evaluated["test_games"] == 6 and evaluated["trained_on"] == str(source)
+    assert evaluated["policy_top1"] > 2 * evaluated["baseline_uniform_legal_top1"]
+    with pytest.raises(ConvsuiteError, match="board size"):
+        go_train.evaluate(run_dir, overrides=[f"data.source={other}", "data.board_size=13"])
 
 
 def test_resumed_run_continues_from_its_checkpoint(policy_run, tmp_path):
