@@ -1,5 +1,10 @@
 """Matches between a `Player` and an external GTP engine: scored, SGF-recorded games with a Wilson
-confidence interval on the win rate, the strength number the Go suite reports. Pure Python (no Keras import)."""
+confidence interval on the win rate, the strength number the Go suite reports. Pure Python (no Keras import).
+
+One ruleset per match decides legality for both sides alike: the referee board enforces its ko rule on our
+moves and the opponent's, our player's moves are chosen the way our GTP engine chooses them
+(`gtp.choose_move`), and a move refused, by the rules or by the opponent's engine, loses the game for
+the side that made it."""
 
 from __future__ import annotations
 
@@ -20,7 +25,15 @@ from convsuite.suites.go.board import (
     to_gtp,
 )
 
-from convsuite.suites.go.gtp import MAX_SIZE, MIN_SIZE, Player, _default_version
+from convsuite.suites.go.gtp import (
+    MAX_SIZE,
+    MIN_SIZE,
+    Player,
+    _default_version,
+    _rules_name,
+    choose_move,
+    superko_for,
+)
 from convsuite.suites.go.gtp_client import GtpClient, GtpError
 
 
@@ -84,7 +97,8 @@ def _color_word(color: int) -> str:
     return "b" if color == BLACK else "w"
 
 
-def _write_sgf(path: Path, board_size: int, komi: float, result: GameResult, moves, names: dict, comment: str) -> None:
+def _write_sgf(path: Path, board_size: int, komi: float, result: GameResult, moves, names: dict, comment: str,
+               rules: str = "") -> None:
     """Record the game with sgf.py's writer (imported here: only matches that save games need it)."""
     from convsuite.suites.go.sgf import GameRecord, record_to_sgf
 
@@ -105,6 +119,8 @@ def _write_sgf(path: Path, board_size: int, komi: float, result: GameResult, mov
     extra = {"DT": datetime.date.today().isoformat(), "AP": f"convsuite:{_default_version()}"}
     if comment:
         extra["C"] = comment
+    if rules:
+        extra["RU"] = rules
     path.write_text(record_to_sgf(record, **extra), encoding="utf-8")
 
 
@@ -117,12 +133,20 @@ def _play_one_game(
     komi: float,
     max_moves: int,
     use_final_score: bool,
+    rules: str = "chinese",
+    send_rules: bool = False,
 ) -> tuple[GameResult, list[tuple[int, int]]]:
     """Play one game to its end; rule or protocol trouble from either side becomes a forfeit, not a crash."""
     client.send(f"boardsize {board_size}")
     client.send(f"komi {komi:g}")
     client.send("clear_board")
-    board = Board(board_size, komi, superko=True)
+    if send_rules:
+        try:
+            client.send(f"kgs-rules {rules}")  # an opponent that knows the command plays by the same rules
+        except GtpError as exc:
+            if exc.response is None:
+                raise  # refused: it plays by its own rules, and our board still referees by ours
+    board = Board(board_size, komi, superko=superko_for(rules))
     moves: list[tuple[int, int]] = []
     to_move, passes = BLACK, 0
 
@@ -145,10 +169,8 @@ def _play_one_game(
     while len(moves) < max_moves:
         word = "black" if to_move == BLACK else "white"
         if to_move == our_color:
-            view = board.copy()
-            view.to_play = to_move
             try:
-                move = int(player.genmove(view, to_move))
+                move = choose_move(player, board, to_move)  # as our GTP engine would answer genmove
             except Exception as exc:  # a failing player loses the game; the match goes on
                 return forfeit(to_move, f"our player failed: {type(exc).__name__}: {exc}")
             ended = resigned_or_illegal(move, f"our player chose the illegal move {to_gtp(move, board_size)}")
@@ -159,8 +181,8 @@ def _play_one_game(
             except GtpError as exc:
                 if exc.response is None:
                     raise
-                # Our rules (positional superko, no suicide) are stricter than any the opponent uses, so a
-                # refusal means the two boards disagree; scored against us so it never inflates our rate.
+                # Legal under the match rules, yet the opponent's rules or board disagree: the game cannot go
+                # on. As for every refused move, its mover loses (so a refusal never inflates our rate).
                 return forfeit(
                     our_color,
                     f"the opponent refused our move {to_gtp(move, board_size)} ({exc.response}); counted as our loss",
@@ -211,6 +233,7 @@ def play_match(
     seed: int = 0,
     progress: bool = True,
     timeout: float = 60,
+    rules: str = "chinese",
 ) -> MatchResult:
     """Play `games` games against an external GTP engine, colours alternating (game 0: we are Black).
 
@@ -221,7 +244,10 @@ def play_match(
     when out_dir is given. An opponent that dies or stops answering mid-game voids that game (counted in
     `aborted`, not in the results) and a fresh opponent plays on; three such games in a row raise GtpError.
     Anything else (illegal or unparseable moves, refused commands) forfeits that game and the match goes on.
+    `rules` (a `gtp.RULESETS` name) hold for both sides: the default, Chinese (positional superko), is what
+    the default opponent, `gnugo --chinese-rules`, plays; an opponent that knows `kgs-rules` is told them.
     """
+    rules = _rules_name(rules)
     if games < 1:
         raise ConvsuiteError(f"play_match needs games >= 1, got {games}.")
     if not MIN_SIZE <= board_size <= MAX_SIZE:
@@ -249,6 +275,7 @@ def play_match(
             opp_name = client.program
         use_final_score = client.known("final_score")
         has_seed = client.known("set_random_seed")
+        send_rules = client.known("kgs-rules")
         bar = counter_bar(total=games, desc=f"{our_name} vs {opp_name}", enabled=progress)
         try:
             for index in range(games):
@@ -257,7 +284,8 @@ def play_match(
                     if has_seed:
                         client.send(f"set_random_seed {seed + index}")
                     game, moves = _play_one_game(
-                        index, player, client, our_color, board_size, komi, max_moves, use_final_score
+                        index, player, client, our_color, board_size, komi, max_moves, use_final_score, rules,
+                        send_rules,
                     )
                 except GtpError as exc:
                     if exc.response is not None:
@@ -279,7 +307,8 @@ def play_match(
                     path = out / f"game_{index:03d}.sgf"
                     names = {our_color: our_name, -our_color: opp_name}
                     comment = f"{game.reason}; scored by {game.score_source}" if game.score_source else game.reason
-                    _write_sgf(path, board_size, komi, game, moves, {"PB": names[BLACK], "PW": names[WHITE]}, comment)
+                    _write_sgf(path, board_size, komi, game, moves, {"PB": names[BLACK], "PW": names[WHITE]}, comment,
+                               rules)
                     game.sgf_path = str(path)
                     paths.append(path)
                 results.append(game)

@@ -1,9 +1,11 @@
 """GTP: scripted engine sessions (spec behaviour, errors), the engine over pipes, GNU Go, matches, Wilson."""
 
+import inspect
 import io
 import math
 import shlex
 import sys
+import textwrap
 import time
 
 import pytest
@@ -13,7 +15,7 @@ from tests.suites.go.conftest import needs_gnugo
 from convsuite.common.errors import ConvsuiteError
 from convsuite.suites.go import gtp, gtp_client, sgf
 from convsuite.suites.go.board import BLACK, EMPTY, PASS, WHITE, from_gtp
-from convsuite.suites.go.gtp import GtpEngine, RandomPlayer
+from convsuite.suites.go.gtp import RULESETS, GtpEngine, RandomPlayer
 from convsuite.suites.go.gtp_client import GtpClient, GtpError
 from convsuite.suites.go.match import MatchResult, play_match, wilson_interval
 
@@ -206,6 +208,65 @@ def test_final_score_is_tromp_taylor_area_with_komi():
     assert ok(engine, "final_score") == "0"
     ok(engine, "clear_board")
     assert ok(engine, "final_score") in ("W+5", "W+5.0")  # empty board: no area for anyone, komi decides
+
+
+# ------------------------------------------------------------------------------- rules and repetition
+
+# A 5x5 game with a send-two-return-one: Black C5 offers two stones, White E5 takes them, Black D5 takes
+# one back and the board is exactly as before move 19. Legal under Japanese and Korean rules (simple ko
+# only); positional superko (Chinese, AGA, New Zealand on KGS) forbids move 21.
+RELAY_BLACK = "A5 D5 E4 A3 E3 B2 C1 D1 E1".split()
+RELAY_WHITE = "B5 C4 D4 D3 D2 A1 B1 B3 C2".split()
+RELAY = [m for pair in zip(RELAY_BLACK, RELAY_WHITE) for m in pair] + ["C5", "E5", "D5"]
+RELAY_PLAYS = [f"play {'b' if i % 2 == 0 else 'w'} {v}" for i, v in enumerate(RELAY)] + ["play w pass", "play b pass"]
+
+
+def _relay(engine):
+    """Move numbers (1-based) of the plays the engine refused."""
+    return [n for n, line in enumerate(RELAY_PLAYS, 1) if engine.handle(line) != "= \n\n"]
+
+
+def test_a_game_with_a_repeated_position_is_relayed_fully_unless_the_rules_have_superko():
+    for engine in (GtpEngine(RandomPlayer(0), board_size=5), GtpEngine(RandomPlayer(0), board_size=5, rules="korean")):
+        assert _relay(engine) == []
+        assert engine.board.captures == {BLACK: 1, WHITE: 2} and len(engine.moves) == len(RELAY_PLAYS)
+    for rules in RULESETS:
+        engine = GtpEngine(RandomPlayer(0), board_size=5)
+        assert engine.handle(f"kgs-rules {rules}") == "= \n\n"
+        assert _relay(engine) == ([21] if rules in ("chinese", "aga", "new_zealand") else []), rules
+    strict = GtpEngine(RandomPlayer(0), board_size=5, rules="chinese")
+    assert _relay(strict) == [21]
+    assert strict.handle("undo") == "= \n\n" and strict.handle("undo") == "= \n\n"
+    assert strict.handle("play b D5") == "? illegal move\n\n"  # undo keeps the rules and the history
+    relaxed = GtpEngine(RandomPlayer(0), board_size=5)
+    _relay(relaxed)
+    answer = relaxed.handle("kgs-rules chinese")  # the game so far breaks them: refused, rules unchanged
+    assert answer.startswith("? ") and "repeats a position" in answer and relaxed.rules is None
+    with pytest.raises(ConvsuiteError, match="go_fish"):
+        GtpEngine(RandomPlayer(0), rules="go_fish")
+
+
+class ScriptedPlayer:
+    """Replays one game: the move at the board's move number, whichever colour is asked; then passes."""
+
+    name = "script"
+
+    def __init__(self, moves):
+        self.moves = list(moves)
+
+    def genmove(self, board, color):
+        number = len(board.history)
+        return from_gtp(self.moves[number], board.size) if number < len(self.moves) else PASS
+
+
+def test_our_genmove_avoids_repeating_a_position_even_where_the_rules_allow_it():
+    engine = GtpEngine(ScriptedPlayer(RELAY), board_size=5)
+    for line in RELAY_PLAYS[:20]:
+        engine.handle(line)
+    assert engine.handle("reg_genmove b") == "= pass\n\n"  # the player's D5 would repeat: asked again, then pass
+    assert engine.handle("genmove b") == "= pass\n\n"
+    assert engine.handle("undo") == "= \n\n"
+    assert engine.handle("play b D5") == "= \n\n"  # the controller may still relay it (Korean rules)
 
 
 # ---------------------------------------------------------------------------------- genmove, showboard
@@ -413,6 +474,44 @@ def test_score_falls_back_to_tromp_taylor_when_the_opponent_cannot_count(tmp_pat
     for game in result.results:
         assert game.score_source == "tromp-taylor" and game.result == game.tromp_taylor
         assert game.reason == "two passes"
+
+
+SCRIPTED_ENGINE = [
+    sys.executable, "-c",
+    "import sys\nfrom convsuite.suites.go.board import PASS, from_gtp\nfrom convsuite.suites.go.gtp import GtpEngine\n"
+    + textwrap.dedent(inspect.getsource(ScriptedPlayer))
+    + "GtpEngine(ScriptedPlayer(sys.argv[1].split())).run()\n",
+]
+
+
+def _scripted_match(tmp_path, moves, rules):
+    command = shlex.join([*SCRIPTED_ENGINE, " ".join(moves)])
+    return play_match(ScriptedPlayer(moves), command, games=2, board_size=5, komi=0.5, out_dir=tmp_path,
+                      progress=False, timeout=30, rules=rules)
+
+
+def test_both_sides_replaying_a_game_with_a_repetition_get_the_same_result_with_colours_swapped(tmp_path):
+    result = _scripted_match(tmp_path, RELAY, "chinese")
+    first, second = result.results
+    assert (first.our_color, second.our_color) == (BLACK, WHITE)
+    for game in (first, second):
+        # Black's D5 would repeat the position: whoever plays Black passes instead, White's script has
+        # ended, so two passes end it. Area count by hand: Black 8 stones; White 10 stones, C5 D5 and C3.
+        assert (game.reason, game.moves, game.result, game.tromp_taylor) == ("two passes", 22, "W+5.5", "W+5.5")
+        record = sgf.read_game(sgf.parse_sgf(open(game.sgf_path, encoding="utf-8").read())[0])
+        assert record.moves[20] == (BLACK, PASS) and record.properties["RU"] == ["chinese"]
+    assert not first.won and second.won
+
+
+def test_a_refused_move_loses_for_its_mover_whichever_side_made_it(tmp_path):
+    result = _scripted_match(tmp_path, ["C3", "D3", "C3"], "japanese")  # Black's second move is occupied
+    first, second = result.results
+    assert first.result == second.result == "W+F" and first.moves == second.moves == 2
+    assert "our player chose the illegal move C3 (occupied)" in first.reason
+    assert "the opponent refused genmove black" in second.reason and "occupied" in second.reason
+    assert (result.wins, result.losses) == (1, 1)
+    with pytest.raises(ConvsuiteError, match="go_fish"):
+        play_match(RandomPlayer(0), "unused", games=1, rules="go_fish")
 
 
 # ---------------------------------------------------------------------------------------------- GNU Go
