@@ -36,6 +36,11 @@ _EXPORTS = {
     "SkipLog": "sgf",
     # features
     "board_planes": "features",
+    "boards_planes": "features",
+    "batch_planes": "features",
+    "PositionBatch": "features",
+    "model_inputs": "features",
+    "pack_planes": "features",
     "plane_names": "features",
     "FEATURE_SETS": "features",
     "symmetry_permutations": "features",
@@ -48,9 +53,11 @@ _EXPORTS = {
     "RandomSymmetry": "models",
     "UndoSymmetry": "models",
     "PositionBias": "models",
+    "UnpackPlanes": "models",
     # data
     "Positions": "data",
     "extract_positions": "data",
+    "game_positions": "data",
     "generate_selfplay": "data",
     "load_games": "data",
     "play_gnugo_game": "data",
