@@ -63,6 +63,11 @@ _EXPORTS = {
     "play_gnugo_game": "data",
     # play
     "PolicyPlayer": "player",
+    "SearchPlayer": "player",
+    "TreeSearch": "search",
+    "SearchSettings": "search",
+    "NetEvaluator": "search",
+    "UniformEvaluator": "search",
     "RandomPlayer": "gtp",
     "GtpEngine": "gtp",
     "GtpClient": "gtp_client",

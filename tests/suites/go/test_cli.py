@@ -42,7 +42,7 @@ def test_train_and_evaluate_through_the_cli(cli_run):
 
 GTP_SESSION = """1 protocol_version
 2 name
-3 boardsize 19
+3 boardsize 26
 4 boardsize 9
 5 play b E5
 6 play w E5
@@ -54,6 +54,8 @@ GTP_SESSION = """1 protocol_version
 10 final_score
 11 undo
 12 list_commands
+14 boardsize 13
+15 genmove b
 13 quit
 """
 
@@ -66,7 +68,7 @@ def test_gtp_engine_session_over_stdin(cli_run):
     replies = [r for r in result.stdout.split("\n\n") if r.strip()]
     by_id = {r.split()[0][1:]: r for r in replies}
     assert by_id["1"] == "=1 2" and by_id["2"] == "=2 convsuite"
-    assert by_id["3"].startswith("?3 unacceptable size")  # the net was trained on 9x9
+    assert by_id["3"].startswith("?3 unacceptable size")  # GTP vertices end at 25
     assert by_id["6"] == "?6 illegal move"
     vertex = by_id["7"].split()[1]
     assert vertex.lower() == "pass" or vertex[0] in "ABCDEFGHJ"
@@ -74,6 +76,8 @@ def test_gtp_engine_session_over_stdin(cli_run):
     assert by_id["9"] == "?9 unknown command"
     assert by_id["10"].split()[1][:2] in ("B+", "W+") or by_id["10"].split()[1] == "0"
     assert "genmove" in by_id["12"] and "final_score" in by_id["12"]
+    # The 9x9 maddison net is convolutional apart from its position bias: it plays 13x13 too.
+    assert by_id["14"] == "=14" and by_id["15"].split()[1][0] in "ABCDEFGHJKLMN"
     assert replies[-1].startswith("=13")
 
 
