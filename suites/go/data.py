@@ -160,8 +160,9 @@ def gnugo_regression_archive(data_dir: str = "") -> Path:
 
 def game_sources(data_cfg, seed: int = 0, progress: bool = True, cluster: str = "") -> list[Path]:
     source = data_cfg.source
-    if source == "gnugo-selfplay":
-        return [generate_selfplay(data_cfg, seed, progress, cluster)]
+    if source == "gnugo-selfplay":  # exactly data.games of them, whatever else the folder holds
+        folder = generate_selfplay(data_cfg, seed, progress, cluster)
+        return [folder / f"game_{i:05d}.sgf" for i in range(data_cfg.games)]
     if source == "gnugo-regression":
         return [gnugo_regression_archive(data_cfg.data_dir)]
     paths = [Path(p.strip()).expanduser() for p in source.split(",") if p.strip()]

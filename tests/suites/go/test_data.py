@@ -52,3 +52,15 @@ def test_position_shards_are_the_same_from_processes_and_inline_and_a_missing_sh
     assert shards[1].exists()
     for name in inline.ARRAYS:
         np.testing.assert_array_equal(getattr(rebuilt, name), getattr(inline, name))
+
+
+@needs_gnugo
+def test_selfplay_source_reads_exactly_data_games_whatever_else_the_folder_holds(tmp_path):
+    """A value run asks for 2,000 games in the folder the default policy run (1,000) uses: the
+    policy run must still read its own 1,000, or its numbers would depend on what ran before."""
+    cfg = selfplay_config(tmp_path, 1)
+    folder = data_lib.generate_selfplay(cfg, seed=3, progress=False)
+    (folder / "game_00009.sgf").write_text((folder / "game_00000.sgf").read_text())  # another run's game
+    cfg.games = 3
+    games, _ = data_lib.load_games(cfg, seed=3)
+    assert [g.name for g in games] == [f"game_{i:05d}.sgf" for i in range(3)]
