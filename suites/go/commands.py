@@ -32,6 +32,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     match.add_argument("--opponent", default="gnugo --mode gtp --level 10 --chinese-rules --positional-superko",
                        help="the opponent's command line (default: %(default)r: area scoring, as komi 7.5 assumes; "
                             "gnugo is found in /usr/games too)")
+    match.add_argument("--rules", default="chinese", choices=("chinese", "aga", "new_zealand", "japanese", "korean"),
+                       help="one ruleset for both sides (default: %(default)s: positional superko, which the default "
+                            "opponent is started with too); japanese/korean: simple ko only. A move that breaks it, "
+                            "or that the other engine refuses, loses the game for whoever played it")
     match.add_argument("--games", type=int, default=10, help="games to play (default: %(default)s)")
     match.add_argument("--komi", type=float, default=7.5, help="komi (default: %(default)s)")
     match.add_argument("--out", metavar="DIR", default="",
@@ -113,7 +117,8 @@ def run(args) -> int:
     opponent_tag = "-".join(w for w in args.opponent.split() if not w.startswith("-"))[:40].replace("/", "_")
     out = Path(args.out) if args.out else Path(args.checkpoint) / f"match-{opponent_tag}"
     result = play_match(player, args.opponent, args.games, board_size=board_size, komi=args.komi,
-                        out_dir=out, max_moves=args.max_moves or None, seed=args.seed, progress=True)
+                        out_dir=out, max_moves=args.max_moves or None, seed=args.seed, progress=True,
+                        rules=args.rules)
     summary = {"player": player.name, "opponent": args.opponent, "games": result.games, "wins": result.wins,
                "losses": result.losses, "draws": result.draws, "aborted": result.aborted,
                "win_rate": round(result.win_rate, 4),
