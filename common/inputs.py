@@ -14,9 +14,11 @@ With TensorFlow present the batches come from tf.data (the fast path on CPU); wi
 (the JAX GPU machine) from a ``keras.utils.PyDataset``. Arrays stay in their stored dtype
 (uint8 images) until the model casts them, which keeps host-to-device traffic small.
 
-``decode`` turns a batch of stored examples into model inputs on the way (bit-packed Go
-planes are kept 8x smaller in memory and unpacked per batch): a callable on a numpy batch
-with ``shape`` (one decoded example) and ``dtype`` attributes, see ``BatchDecoder``.
+``decode`` turns a batch of stored examples into model inputs on the way (grids made from
+atoms, clips cut from videos, padded token batches): a callable on a numpy batch with
+``shape`` (one decoded example) and ``dtype`` attributes, see ``BatchDecoder``. Work a model
+can do itself belongs in the model instead (the Go nets unpack their bit-packed planes with
+keras.ops), since a decoder runs in Python on the host.
 """
 
 from __future__ import annotations
