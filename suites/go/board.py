@@ -140,7 +140,8 @@ _DIAGONALS: dict[int, list[tuple[int, ...]]] = {}
 _ZOBRIST: dict[int, list[list[int]]] = {}
 
 
-def _neighbours(size: int) -> list[tuple[int, ...]]:
+def neighbour_table(size: int) -> list[tuple[int, ...]]:
+    """The points next to each point (up, left, right, down; fewer on the edge), cached per size."""
     table = _NEIGHBOURS.get(size)
     if table is None:
         table = []
@@ -214,7 +215,7 @@ class Board:
         self._col = [EMPTY] * n  # python mirror of ``stones``: list reads are several times faster
         self._grp: list[_Group | None] = [None] * n
         self._groups: set[_Group] = set()
-        self._nbr = _neighbours(size)
+        self._nbr = neighbour_table(size)
         self._z = _zobrist(size)
 
     # ------------------------------------------------------------------ basics
@@ -523,34 +524,36 @@ class Board:
         bad = sum(1 for q in diagonals if col[q] == -color)
         return bad == 0 if len(diagonals) < 4 else bad <= 1
 
-    def area(self) -> tuple[int, int]:
-        """Tromp-Taylor area (black, white): stones plus empty regions that reach only that colour."""
+    def region_reach(self) -> np.ndarray:
+        """For each empty point, which colours its empty region touches (1 black, 2 white, 3 both;
+        0 on stones): Tromp-Taylor territory is where only one colour is reached."""
         col, nbr = self._col, self._nbr
-        black, white = col.count(BLACK), col.count(WHITE)
+        reach = np.zeros(self.num_points, np.int8)
         seen = bytearray(self.num_points)
         for start in range(self.num_points):
             if col[start] != EMPTY or seen[start]:
                 continue
             seen[start] = 1
-            stack, size, reaches_black, reaches_white = [start], 0, False, False
+            stack, region, touches = [start], [], 0
             while stack:
                 p = stack.pop()
-                size += 1
+                region.append(p)
                 for q in nbr[p]:
                     c = col[q]
                     if c == EMPTY:
                         if not seen[q]:
                             seen[q] = 1
                             stack.append(q)
-                    elif c == BLACK:
-                        reaches_black = True
                     else:
-                        reaches_white = True
-            if reaches_black and not reaches_white:
-                black += size
-            elif reaches_white and not reaches_black:
-                white += size
-        return black, white
+                        touches |= 1 if c == BLACK else 2
+            reach[region] = touches
+        return reach
+
+    def area(self) -> tuple[int, int]:
+        """Tromp-Taylor area (black, white): stones plus empty regions that reach only that colour."""
+        reach = self.region_reach()
+        return (self._col.count(BLACK) + int(np.count_nonzero(reach == 1)),
+                self._col.count(WHITE) + int(np.count_nonzero(reach == 2)))
 
     def score(self) -> float:
         """Black's area minus White's area minus komi: positive when Black wins."""

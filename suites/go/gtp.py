@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 import sys
-from functools import lru_cache
 from pathlib import Path
 from typing import IO, Callable, Protocol, runtime_checkable
 
@@ -32,6 +31,7 @@ from convsuite.suites.go.board import (
     Board,
     IllegalMove,
     from_gtp,
+    neighbour_table,
     to_gtp,
 )
 
@@ -160,28 +160,7 @@ def choose_move(player: Player, board: Board, color: int, cleanup: bool = False)
 
 def _reach(board: Board) -> np.ndarray:
     """For each empty point, which colours its empty region touches: 1 black, 2 white, 3 both."""
-    size, col = board.size, board.stones.tolist()
-    nbr = _neighbours(size)
-    reach = np.zeros(size * size, np.int8)
-    seen = bytearray(size * size)
-    for start in range(size * size):
-        if col[start] != EMPTY or seen[start]:
-            continue
-        seen[start] = 1
-        stack, region, touches = [start], [], 0
-        while stack:
-            p = stack.pop()
-            region.append(p)
-            for q in nbr[p]:
-                c = col[q]
-                if c == EMPTY:
-                    if not seen[q]:
-                        seen[q] = 1
-                        stack.append(q)
-                else:
-                    touches |= 1 if c == BLACK else 2
-        reach[region] = touches
-    return reach
+    return board.region_reach()
 
 
 def cleanup_move(board: Board, color: int) -> int:
@@ -195,7 +174,7 @@ def cleanup_move(board: Board, color: int) -> int:
     view.superko = True
     captured, libs_after = view.move_effects(color)
     reach = _reach(view)
-    col, nbr = view.stones, _neighbours(view.size)
+    col, nbr = view.stones, neighbour_table(view.size)
     best, best_key = PASS, None
     for p in np.flatnonzero(view.legal_moves(color)):
         p = int(p)
@@ -213,14 +192,6 @@ def cleanup_move(board: Board, color: int) -> int:
 # ------------------------------------------------------------------------------------- life and death
 
 
-@lru_cache(maxsize=None)
-def _neighbours(size: int) -> tuple[tuple[int, ...], ...]:
-    table = []
-    for r in range(size):
-        for c in range(size):
-            table.append(tuple((r + dr) * size + c + dc for dr, dc in ((-1, 0), (0, -1), (0, 1), (1, 0))
-                               if 0 <= r + dr < size and 0 <= c + dc < size))
-    return tuple(table)
 
 
 def _components(points: list[int], inside: Callable[[int], bool], nbr) -> list[list[int]]:
@@ -245,7 +216,7 @@ def _components(points: list[int], inside: Callable[[int], bool], nbr) -> list[l
 
 def _chains(board: Board) -> list[list[int]]:
     """Every string of stones (both colours), each as sorted points, in order of its first point."""
-    col, nbr = board.stones.tolist(), _neighbours(board.size)
+    col, nbr = board.stones.tolist(), neighbour_table(board.size)
     everything = list(range(board.size * board.size))
     black = _components(everything, lambda p: col[p] == BLACK, nbr)
     white = _components(everything, lambda p: col[p] == WHITE, nbr)
@@ -260,7 +231,7 @@ def _benson(board: Board, color: int) -> tuple[list[list[int]], list[list[int]]]
     regions, and regions bordered by a dropped chain, are removed until nothing changes.
     """
     size, col = board.size, board.stones.tolist()
-    nbr = _neighbours(size)
+    nbr = neighbour_table(size)
     everything = list(range(size * size))
     chains = _components(everything, lambda p: col[p] == color, nbr)
     regions = _components(everything, lambda p: col[p] != color, nbr)
@@ -291,7 +262,7 @@ def dead_stones(board: Board) -> set[int]:
     """Stones that cannot avoid capture: enemy stones in a region enclosed only by unconditionally alive
     chains whose every empty point touches those chains (filling it captures them, and they can never
     take those chains' liberties). Conservative: dead stones in larger territories are not found."""
-    col, nbr = board.stones.tolist(), _neighbours(board.size)
+    col, nbr = board.stones.tolist(), neighbour_table(board.size)
     dead: set[int] = set()
     for color in (BLACK, WHITE):
         _, regions = _benson(board, color)

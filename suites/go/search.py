@@ -44,7 +44,7 @@ import numpy as np
 
 from convsuite.common.errors import ConvsuiteError
 from convsuite.suites.go import features
-from convsuite.suites.go.board import BLACK, EMPTY, PASS, RESIGN, Board
+from convsuite.suites.go.board import BLACK, EMPTY, PASS, RESIGN, WHITE, Board, neighbour_table
 
 __all__ = ["Evaluator", "NetEvaluator", "SearchResult", "SearchSettings", "TreeSearch", "UniformEvaluator",
            "candidate_moves", "cleanup_moves", "opponent_passed_and_we_lead", "rollout_result", "territory"]
@@ -86,7 +86,7 @@ def rollout_result(board: Board, rng: random.Random, max_moves: int | None = Non
     mover = board.to_play
     b = board.copy()
     b.superko = False
-    nbr = _neighbour_table(b.size)
+    nbr = neighbour_table(b.size)
     limit = 3 * b.num_points if max_moves is None else int(max_moves)
     col = b.stones.tolist()  # kept in step with the board below: list reads are fast
     empties = [p for p, c in enumerate(col) if c == EMPTY]
@@ -560,44 +560,13 @@ class TreeSearch:
 
 # ------------------------------------------------------------------------------------------ territory
 
-_NEIGHBOUR_TABLES: dict[int, list[list[int]]] = {}
-
-
-def _neighbour_table(size: int) -> list[list[int]]:
-    table = _NEIGHBOUR_TABLES.get(size)
-    if table is None:
-        table = [[(r + dr) * size + c + dc for dr, dc in ((-1, 0), (0, -1), (0, 1), (1, 0))
-                  if 0 <= r + dr < size and 0 <= c + dc < size] for r in range(size) for c in range(size)]
-        _NEIGHBOUR_TABLES[size] = table
-    return table
 
 
 def territory(board: Board) -> np.ndarray:
     """Owner of each empty point by the Tromp-Taylor count (BLACK / WHITE where the empty region
     reaches only that colour's stones, EMPTY elsewhere and on stones), as ``Board.area`` counts it."""
-    col = board.stones.tolist()
-    nbr = _neighbour_table(board.size)
-    owner = np.zeros(board.num_points, np.int8)
-    seen = bytearray(board.num_points)
-    for start in range(board.num_points):
-        if col[start] != EMPTY or seen[start]:
-            continue
-        seen[start] = 1
-        region, stack, reaches = [], [start], set()
-        while stack:
-            p = stack.pop()
-            region.append(p)
-            for q in nbr[p]:
-                c = col[q]
-                if c == EMPTY:
-                    if not seen[q]:
-                        seen[q] = 1
-                        stack.append(q)
-                else:
-                    reaches.add(c)
-        if len(reaches) == 1:
-            owner[region] = reaches.pop()
-    return owner
+    reach = board.region_reach()
+    return np.where(reach == 1, BLACK, np.where(reach == 2, WHITE, EMPTY)).astype(np.int8)
 
 
 def cleanup_moves(board: Board, color: int) -> np.ndarray:
