@@ -42,6 +42,12 @@ def test_evaluate_reproduces_the_training_accuracy_to_the_digit(lenet_run):
     assert evaluated["test_loss"] == pytest.approx(metrics["test_loss"], abs=1e-6)
 
 
+def test_evaluate_set_is_refused_by_suites_that_evaluate_only_their_own_data(lenet_run):
+    run_dir, _ = lenet_run
+    result = convsuite("evaluate", "image", "--checkpoint", str(run_dir), "--set", "data.dataset=mnist", check=False)
+    assert result.returncode == 2 and "`convsuite evaluate image` takes no --set" in result.stderr
+
+
 def test_help_explains_every_flag():
     text = convsuite("train", "--help").stdout
     for flag in ("--config", "--set", "--backend", "--json", "--fresh"):
