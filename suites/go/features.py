@@ -91,8 +91,8 @@ class PositionBatch:
     absolute colours, the colour to play (T,), the turns since each stone was played (T, n;
     any value where empty) and the point the simple-ko rule forbids to the player (T,; -1).
 
-    ``from_board`` takes one position; ``data.extract_positions`` fills a whole game's
-    positions as it replays the game, so a game's planes are one vectorised computation."""
+    ``from_boards`` takes boards (a search's leaves); ``data.game_positions`` fills a whole
+    game's positions as it replays the game, so a game's planes are one vectorised computation."""
 
     size: int
     stones: np.ndarray
