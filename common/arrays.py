@@ -14,10 +14,19 @@ import numpy as np
 
 
 class BatchDecoder:
-    """A per-batch transform of stored examples into model inputs, for ``decode=``."""
+    """A per-batch transform of stored examples into model inputs, for ``decode=``.
 
-    shape: tuple  # one decoded example
+    ``targets``, when set, is a second decoder applied to each batch's stored y: forecast
+    windows store x and y as the same start indices into one series and cut both per batch."""
+
+    shape: tuple  # one decoded example (None for an axis whose length varies between batches)
     dtype: str
+    targets: "BatchDecoder | None" = None
+
+    def shape_for(self, stored: np.ndarray) -> tuple:
+        """``shape`` for the batches of one stored array (a decoder may read more from it, such
+        as a length every example shares, which keeps the pipeline's shapes static)."""
+        return self.shape
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -28,7 +37,7 @@ class SupervisedData:
     """Arrays ready for the model: training, validation (may be empty) and test splits.
 
     With ``decode`` the x arrays hold a compact stored form that each batch is decoded from
-    (see ``BatchDecoder``)."""
+    (see ``BatchDecoder``), and the y arrays too when ``decode.targets`` is set."""
 
     x_train: np.ndarray
     y_train: np.ndarray

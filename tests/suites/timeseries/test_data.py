@@ -342,10 +342,12 @@ def test_missing_file_column_and_bad_suffix_each_say_so(tmp_path):
 
 def test_non_numeric_value_columns_are_named(tmp_path):
     path = write_csv(tmp_path / "s.csv", half_hours(4), y=["1", "2", "oops", "4"], label=["a", "b", "c", "d"])
-    with pytest.raises(ConvsuiteError, match=r"'y' \(row 2: 'oops'\)"):
+    with pytest.raises(ConvsuiteError, match=r"column 'y' is not numeric \(holds e.g. 'oops' in row 2\)"):
         read_table(path)
-    with pytest.raises(ConvsuiteError, match=r"'label' \(row 0: 'a'\) are not numeric"):
+    with pytest.raises(ConvsuiteError, match=r"column 'label' is not numeric \(holds e.g. 'a' in row 0\)"):
         read_table(path, columns=["label"])
+    with pytest.raises(ConvsuiteError, match=r"columns 'y' \(e.g. 'oops' in row 2\), 'label' \(e.g. 'a' in row 0\) are"):
+        read_table(path, columns=["y", "label"])
 
 
 def test_table_without_timestamps_uses_row_order(tmp_path):
@@ -487,3 +489,97 @@ def test_training_only_windows_need_no_room_in_validation_or_test():
                                     splits=("train",))
     assert len(windows.x_train) > 0 and len(windows.x_val) == 0 and len(windows.x_test) == 0
     assert windows.segments["train"] == (0, 480)
+
+
+# --------------------------------------------------------------------------- a user's CSV, as the README says
+
+def readme_csv_command() -> list[str]:
+    """The README's `convsuite train timeseries --config forecast-csv ...` command, as argv."""
+    import shlex
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[3] / "README.md").read_text()
+    start = text.index("convsuite train timeseries --config forecast-csv")
+    lines = []
+    for line in text[start:].splitlines():
+        lines.append(line.split("   #")[0].rstrip(" \\"))
+        if not line.rstrip().endswith("\\"):
+            break
+    return shlex.split(" ".join(lines))
+
+
+def settings_of(argv: list[str], **replace) -> tuple[str, list[str]]:
+    config = argv[argv.index("--config") + 1]
+    sets = [argv[i + 1] for i, word in enumerate(argv) if word == "--set"]
+    return config, [f"{key}={replace.get(key, value)}" for key, value in (s.split("=", 1) for s in sets)]
+
+
+def plain_csv(path, rows=2000, **columns):
+    steps = np.arange(rows)
+    load = 100 + 10 * np.sin(2 * np.pi * steps / 48)
+    return write_csv(path, half_hours(rows), load=load, **{k: v[:rows] for k, v in columns.items()})
+
+
+def test_the_readme_csv_command_cuts_windows_from_a_plain_csv(tmp_path):
+    from convsuite.common import registry
+    from convsuite.suites.timeseries.tasks import forecast as forecast_task
+
+    argv = readme_csv_command()
+    assert argv[:3] == ["convsuite", "train", "timeseries"] and "data.dataset=my.csv" in argv
+    path = plain_csv(tmp_path / "my.csv", temp=np.cos(np.arange(2000) / 30.0))
+    config, sets = settings_of(argv, **{"data.dataset": str(path)})
+    exp = registry.make_experiment("timeseries", config, sets)
+    windows = forecast_task.prepare_forecast(exp)
+    assert windows.columns == ["load", "temp", "day_sin", "day_cos", "week_sin", "week_cos"]
+    training = forecast_task._forecast_training_data(windows, exp)
+    assert len(training.y_train) > 100 and len(training.y_val) > 0 and len(training.y_test) > 0
+    # A file with only a timestamp and the target: the same recipe without covariates.
+    bare = plain_csv(tmp_path / "bare.csv")
+    exp = registry.make_experiment("timeseries", config, [f"data.dataset={bare}", "data.target=load"])
+    assert forecast_task.prepare_forecast(exp).columns[:2] == ["load", "day_sin"]
+
+
+def test_the_default_experiments_covariates_on_a_users_file_name_the_setting(tmp_path):
+    from convsuite.common import registry
+    from convsuite.suites.timeseries.tasks import forecast as forecast_task
+
+    path = plain_csv(tmp_path / "mine.csv", temp=np.zeros(2000))
+    exp = registry.make_experiment("timeseries", None, [f"data.dataset={path}", "data.target=load"])
+    with pytest.raises(ConvsuiteError, match=r"data.covariates names 'Temperature', which 'mine' lacks \(its "
+                                             r"columns are "
+                                             r"load, temp\); .*--config forecast-csv"):
+        forecast_task.prepare_forecast(exp)
+    exp = registry.make_experiment("timeseries", "forecast-csv", [f"data.dataset={path}", "data.target=load",
+                                                                  'data.known_future=["holiday"]'])
+    with pytest.raises(ConvsuiteError, match=r"data.known_future names 'holiday', which 'mine' lacks"):
+        forecast_task.prepare_forecast(exp)
+
+
+def test_a_text_column_asked_for_is_not_numeric_rather_than_missing(tmp_path):
+    from convsuite.common import registry
+    from convsuite.suites.timeseries.tasks import forecast as forecast_task
+
+    path = plain_csv(tmp_path / "shop.csv", status=np.array(["ok", "closed"] * 1000, dtype=object))
+    assert read_table(path).columns == ["load"]  # a text column is left out of the values ...
+    for key in ("data.target=status", 'data.covariates=["status"]'):
+        settings = [f"data.dataset={path}", "data.target=load", key]
+        exp = registry.make_experiment("timeseries", "forecast-csv", settings)
+        with pytest.raises(ConvsuiteError, match=r"column 'status' of 'shop' is not numeric "
+                                                 r"\(holds e.g. 'ok' in row 0\)"):
+            forecast_task.prepare_forecast(exp)  # ... and named as text when asked for
+    with pytest.raises(ConvsuiteError, match="has no column 'price'; its columns are load"):
+        read_table(path).column("price")
+
+
+def test_convsuite_list_shows_the_time_series_datasets_without_keras():
+    import subprocess
+    import sys
+
+    from convsuite.suites.timeseries.ucr import UCR_BUNDLED
+
+    code = ("import sys; from convsuite.common import cli; cli.run(['list', 'timeseries']); "
+            "print(sorted(m for m in ('keras', 'tensorflow', 'jax') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    listed = {line.split()[0] for line in out.splitlines()[out.splitlines().index("  datasets:") + 1:-1]}
+    assert {"elecdemand", "co2", "sunspots", "FILE.csv|.parquet", *UCR_BUNDLED} <= listed
+    assert "forecast-csv" in out and out.splitlines()[-1] == "[]"
