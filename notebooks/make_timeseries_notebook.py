@@ -338,7 +338,7 @@ rest partly on the causal zero padding, in both computations alike; the scored f
 """)
 
 code(r"""
-from convsuite.suites.timeseries.models import StreamingForecaster
+from convsuite.suites.timeseries.streaming import StreamingForecaster
 
 i = origins[-1]
 x = windows.x_test[i:i + 1]
