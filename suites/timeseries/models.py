@@ -8,7 +8,9 @@ Each function builds one published architecture as a keras.Model from ``keras.op
                           inputs (Borovykh et al. 2017), non-crossing quantiles (Petnehazi 2019).
   tcn_sequence_model      the same trunk with a per-step or last-step head (adding, copy memory).
   fcn_classifier          fully convolutional classifier (Wang, Yan & Oates 2017), length-agnostic.
-  StreamingForecaster     one-step-at-a-time inference with cached layer inputs.
+  resnet_classifier       residual classifier of the same paper (Wang, Yan & Oates 2017).
+  inception_time_classifier  one InceptionTime network (Ismail Fawaz et al. 2020); the task
+                          averages an ensemble of them.
   srcnn (anomaly.py)      SR-CNN of Ren et al. 2019.
 """
 
@@ -399,67 +401,133 @@ def fcn_classifier(num_channels: int, num_classes: int, filters: Sequence[int] =
     return keras.Model(inputs, outputs, name=name)
 
 
-class StreamingForecaster:
-    """Step-at-a-time inference of a TCN model with cached inputs of every causal convolution.
+@_register
+class MaskedMaxPooling1D(layers.Layer):
+    """Max pooling (stride 1, 'same') over valid steps only: [features, mask] -> features.
 
-    Each block keeps the last (k-1)*d inputs of its two convolutions, so a new step costs one
-    output per layer instead of a pass over the whole receptive field (the caching idea of
-    Paine et al. 2016, "Fast WaveNet Generation Algorithm"). ``run`` over a sequence equals the
-    full-sequence model's output (up to float rounding).
+    Padded steps enter the windows as -inf, as Keras' own 'same' padding does beyond the
+    end of a series, and come out as zeros, so a padded series pools like the unpadded one."""
+
+    def __init__(self, pool_size: int = 3, **kwargs):
+        super().__init__(**kwargs)
+        self.pool_size = int(pool_size)
+
+    def call(self, inputs):
+        x, mask = inputs
+        valid = ops.broadcast_to(mask > 0, ops.shape(x))
+        pooled = ops.max_pool(ops.where(valid, x, float("-inf")), self.pool_size, strides=1, padding="same")
+        return ops.where(valid, pooled, ops.zeros_like(pooled))
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]
+
+    def get_config(self):
+        return {**super().get_config(), "pool_size": self.pool_size}
+
+
+def _check_classifier(num_channels, num_classes, **lists) -> None:
+    if int(num_channels) < 1 or int(num_classes) < 2:
+        raise ConvsuiteError(f"a classifier needs >= 1 input channel and >= 2 classes, got {num_channels} and "
+                             f"{num_classes}")
+    for key, values in lists.items():
+        if not values or any(int(v) < 1 for v in values):
+            raise ConvsuiteError(f"{key}={list(values)} must be a non-empty list of positive ints")
+
+
+def resnet_classifier(num_channels: int, num_classes: int, filters: Sequence[int] = (64, 128, 128),
+                      kernel_sizes: Sequence[int] = (8, 5, 3), input_length: int | None = None,
+                      name: str = "resnet") -> keras.Model:
+    """Residual network for time-series classification (Wang, Yan & Oates 2017, "Time Series
+    Classification from Scratch with Deep Neural Networks: A Strong Baseline"); Fawaz et al.
+    2019 ("Deep learning for time series classification: a review") found it the strongest of
+    nine deep classifiers on the UCR archive.
+
+    Three residual blocks of 64/128/128 filters; each block is three Conv1D ('same') + BatchNorm
+    layers of kernel sizes 8/5/3, with ReLU after the first two and after the sum with the
+    shortcut. The shortcut is a 1x1 convolution + BatchNorm where the block changes the channel
+    count, BatchNorm alone where it does not (the paper's third block), as in the authors' code.
+    Global average pooling and a softmax. Variable length: NaN padding is masked as in
+    ``fcn_classifier`` (features zeroed at padded steps before every convolution, pooling over
+    valid steps), so a padded series is classified exactly as the unpadded one at inference.
     """
+    _check_classifier(num_channels, num_classes, filters=filters, kernel_sizes=kernel_sizes)
+    inputs = keras.Input((input_length, int(num_channels)), name="series")
+    mask = SequenceMask(name="mask")(inputs)
+    x = ZeroPadded(name="zero_padded")(inputs)
+    channels = int(num_channels)
+    for b, width in enumerate(filters, start=1):
+        block_input = x
+        for i, k in enumerate(kernel_sizes, start=1):
+            x = layers.Conv1D(int(width), int(k), padding="same", name=f"block{b}_conv{i}")(x)
+            x = layers.BatchNormalization(name=f"block{b}_bn{i}")(x)
+            if i < len(kernel_sizes):
+                x = layers.Activation("relu", name=f"block{b}_relu{i}")(x)
+                x = layers.Multiply(name=f"block{b}_masked{i}")([x, mask])
+        shortcut = block_input
+        if channels != int(width):
+            shortcut = layers.Conv1D(int(width), 1, padding="same", name=f"block{b}_shortcut_conv")(shortcut)
+        shortcut = layers.BatchNormalization(name=f"block{b}_shortcut_bn")(shortcut)
+        x = layers.Add(name=f"block{b}_add")([shortcut, x])
+        x = layers.Activation("relu", name=f"block{b}_relu")(x)
+        x = layers.Multiply(name=f"block{b}_masked")([x, mask])
+        channels = int(width)
+    x = MaskedGlobalAveragePooling1D(name="gap")([x, mask])
+    outputs = layers.Dense(int(num_classes), activation="softmax", name="softmax")(x)
+    return keras.Model(inputs, outputs, name=name)
 
-    def __init__(self, model: keras.Model, batch_size: int = 1):
-        self.model = model
-        self.blocks = [layer for layer in model.layers if isinstance(layer, CausalResidualBlock)]
-        if not self.blocks:
-            raise ConvsuiteError(f"model '{model.name}' has no CausalResidualBlock; streaming needs a TCN model")
-        self.skips = [model.get_layer(f"skip{i + 1}") for i in range(len(self.blocks))] \
-            if any(layer.name == "skip1" for layer in model.layers) else None
-        self.head = [layer for layer in model.layers if isinstance(layer, ForecastHead)]
-        if not self.head:
-            raise ConvsuiteError(f"model '{model.name}' has no ForecastHead; build it with tcn_forecaster")
-        self.head = self.head[0]
-        highways = [layer for layer in model.layers if isinstance(layer, AutoregressiveHighway)]
-        self.highway = highways[0] if highways else None
-        self.num_inputs = int(model.input_shape[-1])
-        self.reset(batch_size)
 
-    def reset(self, batch_size: int = 1) -> None:
-        """Forget the past: every cache holds zeros, as the causal padding does."""
-        self.batch_size = int(batch_size)
-        self.states = [block.initial_state(self.batch_size, self.num_inputs if i == 0 else self.blocks[i - 1].filters)
-                       for i, block in enumerate(self.blocks)]
-        self.highway_state = self.highway.initial_state(self.batch_size) if self.highway is not None else None
+def _inception_module(x, mask, filters: int, bottleneck: int, kernel_sizes: Sequence[int], prefix: str):
+    """Bottleneck, parallel convolutions of several lengths and a max-pool branch, concatenated."""
+    branch_input = x
+    if bottleneck and int(x.shape[-1]) > 1:  # the authors' code skips the bottleneck on one channel
+        branch_input = layers.Conv1D(bottleneck, 1, padding="same", use_bias=False, name=f"{prefix}_bottleneck")(x)
+    branches = [layers.Conv1D(filters, int(k), padding="same", use_bias=False, name=f"{prefix}_conv{k}")(branch_input)
+                for k in kernel_sizes]
+    pooled = MaskedMaxPooling1D(3, name=f"{prefix}_maxpool")([x, mask])
+    branches.append(layers.Conv1D(filters, 1, padding="same", use_bias=False, name=f"{prefix}_pool_conv")(pooled))
+    x = layers.Concatenate(axis=-1, name=f"{prefix}_concat")(branches)
+    x = layers.BatchNormalization(name=f"{prefix}_bn")(x)
+    x = layers.Activation("relu", name=f"{prefix}_relu")(x)
+    return layers.Multiply(name=f"{prefix}_masked")([x, mask])
 
-    def step(self, x_t) -> np.ndarray:
-        """Feed one step (batch, channels); return its forecast (batch, horizon[, quantiles])."""
-        x = ops.convert_to_tensor(np.asarray(x_t, dtype="float32"))
-        if tuple(x.shape) != (self.batch_size, self.num_inputs):
-            raise ConvsuiteError(
-                f"a streaming step must have shape ({self.batch_size}, {self.num_inputs}), got {tuple(x.shape)}")
-        x = ops.expand_dims(x, 1)
-        series_t = x
-        skips = []
-        for i, block in enumerate(self.blocks):
-            x, self.states[i] = block.step(x, self.states[i])
-            if self.skips is not None:
-                skips.append(self.skips[i](x))
-        if self.skips is not None:
-            x = skips[0]
-            for s in skips[1:]:
-                x = x + s
-            x = ops.relu(x)
-        out = self.head(x)
-        if self.highway is not None:
-            linear, self.highway_state = self.highway.step(series_t, self.highway_state)
-            out = out + (ops.expand_dims(linear, -1) if len(out.shape) == 4 else linear)
-        return ops.convert_to_numpy(out)[:, 0]
 
-    def run(self, series) -> np.ndarray:
-        """Stream a whole (batch, time, channels) array through ``step``: (batch, time, ...)."""
-        series = np.asarray(series, dtype="float32")
-        self.reset(series.shape[0])
-        return np.stack([self.step(series[:, t]) for t in range(series.shape[1])], axis=1)
+def inception_time_classifier(num_channels: int, num_classes: int, filters: int = 32, bottleneck: int = 32,
+                              kernel_sizes: Sequence[int] = (40, 20, 10), depth: int = 6, residual_every: int = 3,
+                              input_length: int | None = None, name: str = "inception") -> keras.Model:
+    """One network of InceptionTime (Ismail Fawaz et al. 2020, "InceptionTime: Finding AlexNet
+    for Time Series Classification"). The paper's classifier is an ensemble of five such
+    networks, trained from different initialisations, whose class probabilities are averaged;
+    the classify task trains the members (``model.ensemble``).
+
+    ``depth`` Inception modules: a 1x1 bottleneck to ``bottleneck`` channels (skipped on a
+    one-channel input, as in the authors' code), parallel convolutions of lengths 40/20/10 and
+    a max-pool (3) + 1x1 convolution branch, ``filters`` each, concatenated, BatchNorm, ReLU.
+    Every ``residual_every`` modules a shortcut (1x1 convolution + BatchNorm) from the last
+    shortcut's output is added, then ReLU. Global average pooling and a softmax. Convolutions
+    have no bias (BatchNorm follows). NaN padding is masked as in ``fcn_classifier``; the
+    max-pool branch ignores padded steps.
+    """
+    _check_classifier(num_channels, num_classes, kernel_sizes=kernel_sizes)
+    if int(filters) < 1 or int(bottleneck) < 0 or int(depth) < 1 or int(residual_every) < 0:
+        raise ConvsuiteError(f"filters={filters}, depth={depth} must be >= 1 and bottleneck={bottleneck}, "
+                             f"residual_every={residual_every} >= 0")
+    inputs = keras.Input((input_length, int(num_channels)), name="series")
+    mask = SequenceMask(name="mask")(inputs)
+    x = ZeroPadded(name="zero_padded")(inputs)
+    residual = x
+    for d in range(1, int(depth) + 1):
+        x = _inception_module(x, mask, int(filters), int(bottleneck), kernel_sizes, prefix=f"module{d}")
+        if residual_every and d % int(residual_every) == 0:
+            shortcut = layers.Conv1D(int(x.shape[-1]), 1, padding="same", use_bias=False,
+                                     name=f"shortcut{d}_conv")(residual)
+            shortcut = layers.BatchNormalization(name=f"shortcut{d}_bn")(shortcut)
+            x = layers.Add(name=f"shortcut{d}_add")([shortcut, x])
+            x = layers.Activation("relu", name=f"shortcut{d}_relu")(x)
+            x = layers.Multiply(name=f"shortcut{d}_masked")([x, mask])
+            residual = x
+    x = MaskedGlobalAveragePooling1D(name="gap")([x, mask])
+    outputs = layers.Dense(int(num_classes), activation="softmax", name="softmax")(x)
+    return keras.Model(inputs, outputs, name=name)
 
 
 # --------------------------------------------------------------------------- registry
@@ -489,6 +557,18 @@ def _fcn(experiment, num_inputs: int = 1, num_outputs: int = 2) -> keras.Model:
     return fcn_classifier(num_inputs, num_outputs, filters=m.fcn_filters, kernel_sizes=m.fcn_kernel_sizes)
 
 
+def _resnet(experiment, num_inputs: int = 1, num_outputs: int = 2) -> keras.Model:
+    m = experiment.model
+    return resnet_classifier(num_inputs, num_outputs, filters=m.resnet_filters, kernel_sizes=m.resnet_kernel_sizes)
+
+
+def _inception(experiment, num_inputs: int = 1, num_outputs: int = 2) -> keras.Model:
+    m = experiment.model
+    return inception_time_classifier(num_inputs, num_outputs, filters=m.inception_filters,
+                                     bottleneck=m.inception_bottleneck, kernel_sizes=m.inception_kernel_sizes,
+                                     depth=m.inception_depth)
+
+
 def _srcnn(experiment, num_inputs: int = 1, num_outputs: int = 1) -> keras.Model:
     from convsuite.suites.timeseries.anomaly import srcnn
 
@@ -496,7 +576,7 @@ def _srcnn(experiment, num_inputs: int = 1, num_outputs: int = 1) -> keras.Model
 
 
 # model.name -> builder(experiment, num_inputs, num_outputs); the counts come from the data.
-MODELS = {"tcn": _tcn, "fcn": _fcn, "srcnn": _srcnn}
+MODELS = {"tcn": _tcn, "fcn": _fcn, "resnet": _resnet, "inception": _inception, "srcnn": _srcnn}
 
 
 def build_model(experiment, num_inputs: int = 1, num_outputs: int | None = None) -> keras.Model:

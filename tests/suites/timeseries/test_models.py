@@ -15,6 +15,7 @@ import pytest
 from convsuite.common.analysis import receptive_field as analysed_receptive_field
 from convsuite.common.errors import ConvsuiteError
 from convsuite.suites.timeseries import models
+from convsuite.suites.timeseries.streaming import StreamingForecaster
 
 RNG = np.random.default_rng(0)
 
@@ -80,13 +81,13 @@ def test_streaming_one_step_at_a_time_equals_full_sequence(config):
     model = _forecaster(**config)
     x = RNG.normal(size=(2, 40, 3)).astype("float32")
     full = keras.ops.convert_to_numpy(model(x, training=False))
-    streamed = models.StreamingForecaster(model).run(x)
+    streamed = StreamingForecaster(model).run(x)
     assert streamed.shape == full.shape
     np.testing.assert_allclose(streamed, full, rtol=1e-4, atol=1e-4)
 
 
 def test_streaming_rejects_a_step_of_the_wrong_shape():
-    stream = models.StreamingForecaster(_forecaster(), batch_size=2)
+    stream = StreamingForecaster(_forecaster(), batch_size=2)
     with pytest.raises(ConvsuiteError, match=r"shape \(2, 3\)"):
         stream.step(np.zeros((2, 4)))
 
@@ -184,6 +185,7 @@ import json, sys
 import numpy as np
 import keras
 from convsuite.suites.timeseries import models
+from convsuite.suites.timeseries.streaming import StreamingForecaster
 keras.utils.set_random_seed(0)
 model = models.tcn_forecaster(3, horizon=2, quantiles=[0.1, 0.5, 0.9], filters=8, dilations=(1, 2, 4), normalization="layer")
 model.load_weights(sys.argv[1])
@@ -191,7 +193,7 @@ x = np.load(sys.argv[2])
 out = keras.ops.convert_to_numpy(model(x))
 changed = x.copy(); changed[:, 21:] += 3.0
 after = keras.ops.convert_to_numpy(model(changed))
-stream = models.StreamingForecaster(model).run(x)
+stream = StreamingForecaster(model).run(x)
 np.save(sys.argv[3], out)
 print(json.dumps({"backend": keras.backend.backend(), "causal": bool(np.array_equal(out[:, :21], after[:, :21])),
                   "stream_diff": float(np.abs(stream - out).max())}))
@@ -215,3 +217,106 @@ def test_forecaster_on_jax_matches_tensorflow_and_stays_causal(tmp_path):
     info = json.loads(done.stdout.strip().splitlines()[-1])
     assert info == {"backend": "jax", "causal": True, "stream_diff": pytest.approx(0.0, abs=1e-4)}
     np.testing.assert_allclose(np.load(tmp_path / "out.npy"), keras.ops.convert_to_numpy(model(x)), rtol=1e-4, atol=1e-4)
+
+
+# --------------------------------------------------------------------------- ResNet and InceptionTime classifiers
+
+def _bn(channels: int) -> int:
+    return 4 * channels  # gamma, beta, moving mean, moving variance
+
+
+def test_resnet_paper_shape_and_parameter_count():
+    model = models.resnet_classifier(1, 2)
+
+    def conv(k, c_in, c_out):
+        return k * c_in * c_out + c_out
+
+    def block(c_in, c_out, shortcut_conv):
+        body = conv(8, c_in, c_out) + conv(5, c_out, c_out) + conv(3, c_out, c_out) + 3 * _bn(c_out)
+        return body + (conv(1, c_in, c_out) if shortcut_conv else 0) + _bn(c_out)
+
+    # Wang et al. 2017: blocks of 64, 128, 128 filters; the third block's shortcut is BatchNorm alone
+    expected = block(1, 64, True) + block(64, 128, True) + block(128, 128, False) + (128 * 2 + 2)
+    assert expected == 506_818
+    assert model.count_params() == expected
+    assert model.output_shape == (None, 2)
+
+
+def test_inception_time_shape_and_parameter_count_with_and_without_bottleneck():
+    branches = 32 * 32 * (40 + 20 + 10)  # three long convolutions from the 32-channel bottleneck, no biases
+
+    def module(c_in):
+        if c_in == 1:  # one input channel: no bottleneck, the long convolutions read the series
+            return 1 * 32 * (40 + 20 + 10) + 1 * 32 + _bn(128)
+        return c_in * 32 + branches + c_in * 32 + _bn(128)
+
+    def shortcut(c_in):
+        return c_in * 128 + _bn(128)
+
+    for channels in (1, 3):
+        model = models.inception_time_classifier(channels, 5)
+        expected = (module(channels) + 5 * module(128) + shortcut(channels) + shortcut(128)) + (128 * 5 + 5)
+        assert model.count_params() == expected, channels
+        assert model.output_shape == (None, 5)
+    assert models.inception_time_classifier(1, 2).count_params() == 422_498
+
+
+def test_masked_max_pooling_ignores_padded_steps():
+    x = np.array([[[1.0], [-2.0], [-3.0], [0.0]]], dtype="float32")
+    mask = np.array([[[1.0], [1.0], [1.0], [0.0]]], dtype="float32")
+    out = keras.ops.convert_to_numpy(models.MaskedMaxPooling1D(3)([x, mask]))
+    # windows of 3 around each step; the padded step neither wins a max (-2 at step 2, not 0) nor outputs one
+    np.testing.assert_array_equal(out[0, :, 0], [1.0, 1.0, -2.0, 0.0])
+
+
+def _randomise_batchnorm(model):
+    rng = np.random.default_rng(1)
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            gamma, beta, mean, variance = (w.shape for w in layer.get_weights())
+            layer.set_weights([rng.uniform(0.5, 1.5, gamma), rng.normal(0, 0.5, beta), rng.normal(0, 0.5, mean),
+                               rng.uniform(0.5, 2.0, variance)])
+
+
+@pytest.mark.parametrize("builder", [models.resnet_classifier, models.inception_time_classifier])
+def test_classifiers_classify_a_nan_padded_series_exactly_as_the_unpadded_one(builder):
+    keras.utils.set_random_seed(0)
+    kwargs = {"depth": 3} if builder is models.inception_time_classifier else {"filters": (8, 16, 16)}
+    model = builder(2, 3, **kwargs)
+    _randomise_batchnorm(model)  # non-zero shifts: padded steps would leak into valid ones without the mask
+    short = RNG.normal(size=(1, 37, 2)).astype("float32")
+    padded = np.full((1, 60, 2), np.nan, dtype="float32")
+    padded[:, :37] = short
+    a = keras.ops.convert_to_numpy(model(short, training=False))
+    b = keras.ops.convert_to_numpy(model(padded, training=False))
+    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    zeros_as_data = np.nan_to_num(padded)  # zeros instead of NaN are read as steps: the equality is the mask's doing
+    assert not np.allclose(a, keras.ops.convert_to_numpy(model(zeros_as_data, training=False)), rtol=1e-3, atol=1e-4)
+
+
+def test_inception_time_saves_and_loads_with_its_masked_pooling(tmp_path):
+    keras.utils.set_random_seed(0)
+    model = models.inception_time_classifier(2, 3, filters=4, bottleneck=4, depth=3)
+    path = tmp_path / "inception.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    x = RNG.normal(size=(2, 20, 2)).astype("float32")
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(model(x)), keras.ops.convert_to_numpy(loaded(x)))
+
+
+def test_build_model_builds_each_classifier_from_the_config():
+    from convsuite.suites.timeseries.config import EXPERIMENTS
+
+    exp = EXPERIMENTS["classify-ucr"]()
+    for name, params in (("fcn", 265_986), ("resnet", 506_818), ("inception", 422_498)):
+        exp.model.name = name
+        assert models.build_model(exp, num_inputs=1, num_outputs=2).count_params() == params, name
+
+
+def test_bad_classifier_settings_are_clear_errors():
+    with pytest.raises(ConvsuiteError, match="kernel_sizes"):
+        models.resnet_classifier(1, 2, kernel_sizes=())
+    with pytest.raises(ConvsuiteError, match="2 classes"):
+        models.inception_time_classifier(1, 1)
+    with pytest.raises(ConvsuiteError, match="depth=0"):
+        models.inception_time_classifier(1, 2, depth=0)
