@@ -139,3 +139,24 @@ def test_baselines_reject_bad_input_with_one_clear_error():
         LinearAR(2, 1).fit(np.array([1.0, np.nan, 2.0, 3.0, 4.0, 5.0]))
     with pytest.raises(ConvsuiteError, match="channels"):
         nearest_neighbour_accuracy(np.zeros((2, 5, 1)), [0, 1], np.zeros((1, 5, 2)), [0])
+
+
+# --------------------------------------------------------------------------- constant series
+
+@pytest.mark.parametrize("level", [0.0, 5.0, 0.1, 4512.37])
+@pytest.mark.parametrize("ridge", [1e-3, 0.0])
+def test_linear_ar_forecasts_a_constant_series_as_that_constant(level, ridge):
+    series = np.full(500, level, dtype=np.float32).astype(np.float64)  # as a series file stores it
+    model = LinearAR(lags=48, horizon=12, ridge=ridge).fit(series)
+    assert np.all(model.coef_ == 0.0)
+    np.testing.assert_allclose(model.predict(series[None, -48:]), np.full((1, 12), series[0]), rtol=1e-12, atol=1e-300)
+
+
+def test_linear_ar_fitted_in_blocks_equals_one_block():
+    series = ar2(3000, seed=4)
+    whole = LinearAR(lags=16, horizon=4).fit(series)
+    blocks = LinearAR(lags=16, horizon=4)
+    blocks.BLOCK_VALUES = 16 * 100  # 100 lag windows at a time: 30 blocks
+    blocks.fit(series)
+    np.testing.assert_allclose(blocks.coef_, whole.coef_, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(blocks.intercept_, whole.intercept_, rtol=1e-9)
