@@ -1,6 +1,6 @@
 """Time series: dilated causal CNN forecasting (TCN / WaveNet, conditional and quantile),
-FCN classification of UCR/UEA sets, Spectral Residual and SR-CNN anomaly detection, and the
-TCN paper's adding and copy-memory tasks.
+FCN, ResNet and InceptionTime classification of UCR/UEA sets, Spectral Residual and SR-CNN
+anomaly detection, and the TCN paper's adding and copy-memory tasks.
 
 Public names load lazily, so reading a config (``convsuite.suites.timeseries.config``) does
 not start Keras: the CLI picks the backend first.
@@ -13,10 +13,12 @@ _EXPORTS = {
     "tcn_forecaster": "models",
     "tcn_sequence_model": "models",
     "fcn_classifier": "models",
+    "resnet_classifier": "models",
+    "inception_time_classifier": "models",
     "receptive_field": "models",
     "ForecastHead": "models",
     "PinballLoss": "models",
-    "StreamingForecaster": "models",
+    "StreamingForecaster": "streaming",
     # anomaly detection
     "spectral_residual": "anomaly",
     "sr_scores": "anomaly",
@@ -26,6 +28,10 @@ _EXPORTS = {
     "point_f1": "anomaly",
     "adjusted_f1": "anomaly",
     "choose_threshold": "anomaly",
+    # classification
+    "PUBLISHED_ACCURACY": "ucr",
+    "published_accuracy": "ucr",
+    "average_probabilities": "tasks.classify",
     # data
     "Series": "data",
     "ForecastWindows": "data",
@@ -49,6 +55,13 @@ _EXPORTS = {
     "forecast": "tasks.forecast",
     "recursive_forecast": "tasks.forecast",
     "prepare_forecast": "tasks.forecast",
+    # global forecasting across a collection of series
+    "Collection": "collection",
+    "read_collection": "collection",
+    "load_collection": "collection",
+    "default_lengths": "collection",
+    "calendar_features": "collection",
+    "GlobalTCNForecaster": "tasks.global_forecast",
 }
 
 suite_exports(__name__, _EXPORTS, globals())

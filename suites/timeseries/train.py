@@ -18,11 +18,13 @@ from convsuite.common.trainer import make_optimizer
 from convsuite.suites.timeseries.config import EXPERIMENTS, TimeSeriesExperiment
 from convsuite.suites.timeseries.models import build_model
 from convsuite.suites.timeseries.tasks import anomaly, classify, forecast as forecast_task, synthetic
+from convsuite.suites.timeseries.tasks import global_forecast
 # Forecasting helpers older notebooks import from here (the package exports them from tasks.forecast).
 from convsuite.suites.timeseries.tasks.forecast import forecast, prepare_forecast, recursive_forecast  # noqa: F401
 
 # data.task -> its module: train(experiment, resume), evaluate(experiment, run_dir, which), bench_inputs(...)
-TASKS = {"forecast": forecast_task, "classify": classify, "anomaly": anomaly, "adding": synthetic, "copy": synthetic}
+TASKS = {"forecast": forecast_task, "classify": classify, "anomaly": anomaly, "adding": synthetic, "copy": synthetic,
+         "global": global_forecast}
 
 
 def train(experiment: TimeSeriesExperiment, resume: bool = True) -> dict:
@@ -68,12 +70,18 @@ def bench(experiment: TimeSeriesExperiment, train_batches: int = 20, inference_s
     task_module = TASKS[experiment.data.task]
     x, y, num_inputs, num_outputs = task_module.bench_inputs(experiment, n, rng)
     task = experiment.data.task
-    loss = {"forecast": "mse", "classify": "sparse_categorical_crossentropy", "anomaly": "binary_crossentropy",
-            "adding": "mse", "copy": "sparse_categorical_crossentropy"}[task]
+    loss = {"forecast": "mse", "global": "mse", "classify": "sparse_categorical_crossentropy",
+            "anomaly": "binary_crossentropy", "adding": "mse", "copy": "sparse_categorical_crossentropy"}[task]
     with runtime.scope():
         bench_exp = copy.deepcopy(experiment)
-        bench_exp.model.quantiles = []
-        model = build_model(bench_exp, num_inputs=num_inputs, num_outputs=num_outputs)
+        if task == "global":  # one quantile model across a collection: its layout comes from the collection
+            from convsuite.suites.timeseries.models import PinballLoss
+
+            model = task_module.bench_model(bench_exp, num_inputs)
+            loss = PinballLoss(experiment.model.quantiles)
+        else:
+            bench_exp.model.quantiles = []
+            model = build_model(bench_exp, num_inputs=num_inputs, num_outputs=num_outputs)
         model.compile(optimizer=make_optimizer(experiment.trainer), loss=loss, jit_compile=runtime.jit_compile)
     inputs = training_batches(x, y, batch, 0, 0, 3)
     model.fit(inputs, epochs=1, steps_per_epoch=train_batches, verbose=0)  # warm-up: tracing / compilation
@@ -85,7 +93,14 @@ def bench(experiment: TimeSeriesExperiment, train_batches: int = 20, inference_s
     start = time.perf_counter()
     model.predict(x_infer, batch_size=max(batch, 256), verbose=0)
     infer_rate = inference_samples / (time.perf_counter() - start)
-    return {"suite": "timeseries", "task": task, "model": model.name, "params": int(model.count_params()),
-            "input_shape": list(x.shape[1:]), "batch_size": batch, "backend": keras.backend.backend(),
-            "device": runtime.device_kind, "precision": experiment.runtime.precision, "jit_compile": runtime.jit_compile,
-            "train_samples_per_s": round(train_rate, 1), "inference_samples_per_s": round(infer_rate, 1)}
+    result = {"suite": "timeseries", "task": task, "model": model.name, "params": int(model.count_params()),
+              "input_shape": list(x.shape[1:]), "batch_size": batch, "backend": keras.backend.backend(),
+              "device": runtime.device_kind, "precision": experiment.runtime.precision,
+              "jit_compile": runtime.jit_compile,
+              "train_samples_per_s": round(train_rate, 1), "inference_samples_per_s": round(infer_rate, 1)}
+    if task == "forecast":  # one streaming step against recomputing the whole window, batches up to inference_samples
+        from convsuite.suites.timeseries.streaming import streaming_speed
+
+        result["streaming"] = streaming_speed(model, experiment.data.input_length,
+                                              [b for b in (1, 64, 1024) if b <= inference_samples])
+    return result

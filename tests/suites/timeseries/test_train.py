@@ -157,6 +157,8 @@ def test_bench_reports_samples_per_second_for_every_task():
             exp.data.input_length = 128
         result = ts_train.bench(exp, train_batches=2, inference_samples=32)
         assert result["train_samples_per_s"] > 0 and result["inference_samples_per_s"] > 0, name
+        if name == "forecast-elecdemand":  # a streaming step against recomputing the window, at batch 1
+            assert set(result["streaming"]) == {"window", "batch_1"}, result["streaming"]
 
 
 def test_inconsistent_task_and_model_is_a_clear_error():
