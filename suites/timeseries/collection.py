@@ -27,6 +27,7 @@ from convsuite.suites.timeseries.series import (
     _require,
     _when,
     fill_missing,
+    read_frame,
 )
 
 COLLECTION_NAMES = ("us_employment", "aus_accommodation", "prison")
@@ -160,24 +161,7 @@ def encode_static(frame, id_column: str, columns: Sequence[str], ids: Sequence,
 
 
 def _read_frame(path: Path):
-    pd = _require("pandas", "pandas")
-    if not path.is_file():
-        raise ConvsuiteError(f"collection file {path} does not exist; check the path")
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".csv":
-            frame = pd.read_csv(path)
-        elif suffix == ".parquet":
-            _require("pyarrow", "pyarrow")
-            frame = pd.read_parquet(path)
-        else:
-            raise ConvsuiteError(f"{path} is neither .csv nor .parquet; convert it to one of those")
-    except (ValueError, OSError, pd.errors.ParserError) as error:
-        raise ConvsuiteError(f"{path} could not be read ({str(error).splitlines()[0]}); "
-                             f"check that it is a valid {suffix[1:]} file") from None
-    if frame.empty:
-        raise ConvsuiteError(f"{path} has no data rows; it needs at least one row per series")
-    return frame
+    return read_frame(path, "collection", "one row per series")
 
 
 def _numeric_values(frame, column: str, name: str) -> np.ndarray:
@@ -201,7 +185,8 @@ def collection_from_frame(frame, name: str, id_column: str = "id", timestamp_col
     """A Collection from a long-format DataFrame: one row per (id, timestamp). Rows may come in
     any order. NaN values before a series' first or after its last finite value are trimmed (the
     series starts later or ends earlier); interior NaN and missing timestamps are an error
-    unless ``fill`` names a policy. ``timestamp_column=""`` takes each series' row order as time."""
+    unless ``fill`` names a policy. ``timestamp_column=""`` takes each series' row order as time;
+    ``id_column=""`` reads the whole frame as one series (a plain CSV of one series)."""
     import pandas as pd
 
     if fill not in FILL_POLICIES:
@@ -211,8 +196,9 @@ def collection_from_frame(frame, name: str, id_column: str = "id", timestamp_col
         if column and column not in frame.columns:
             raise ConvsuiteError(f"{name} has no {role} column {column!r}; its columns are {columns}; "
                                  f"pass the right one as data.{role}_column")
-    if not id_column:
-        raise ConvsuiteError(f"{name}: a collection needs an id column naming each row's series (data.id_column)")
+    if not id_column:  # a wide file of one series: the whole file is that series, named after it
+        id_column = "__series__"
+        frame = frame.assign(**{id_column: name})
     frame = frame.reset_index(drop=True)
     if frame[id_column].isna().any():
         row = int(np.flatnonzero(frame[id_column].isna().to_numpy())[0])

@@ -236,6 +236,28 @@ def _value_columns(frame, timestamp_column: str, columns, name: str) -> tuple[li
     return chosen, np.stack(arrays, axis=1), text_columns
 
 
+def read_frame(path: Path, what: str, needs: str):
+    """A .csv or .parquet file as a DataFrame, or one sentence saying why it cannot be read."""
+    pd = _require("pandas", "pandas")
+    if not path.is_file():
+        raise ConvsuiteError(f"{what} file {path} does not exist; check the path")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".csv":
+            frame = pd.read_csv(path)
+        elif suffix == ".parquet":
+            _require("pyarrow", "pyarrow")
+            frame = pd.read_parquet(path)
+        else:
+            raise ConvsuiteError(f"{path} is neither .csv nor .parquet; convert it to one of those")
+    except (ValueError, OSError, pd.errors.ParserError) as error:
+        raise ConvsuiteError(f"{path} could not be read ({str(error).splitlines()[0]}); "
+                             f"check that it is a valid {suffix[1:]} file") from None
+    if frame.empty:
+        raise ConvsuiteError(f"{path} has no data rows; it needs at least {needs}")
+    return frame
+
+
 def read_table(path, timestamp_column="timestamp", columns=None, fill="error", frequency="") -> Series:
     """Read a user's CSV or Parquet series and check it is a clean regular grid.
 
@@ -248,21 +270,7 @@ def read_table(path, timestamp_column="timestamp", columns=None, fill="error", f
         raise ConvsuiteError(f"unknown fill policy {fill!r}; use one of {', '.join(FILL_POLICIES)}")
     path = Path(path)
     name = path.name
-    if not path.is_file():
-        raise ConvsuiteError(f"series file {path} does not exist; check the path")
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".csv":
-            frame = pd.read_csv(path)
-        elif suffix == ".parquet":
-            _require("pyarrow", "pyarrow")
-            frame = pd.read_parquet(path)
-        else:
-            raise ConvsuiteError(f"{path} is neither .csv nor .parquet; convert it to one of those")
-    except (ValueError, OSError, pd.errors.ParserError) as error:
-        raise ConvsuiteError(f"{path} could not be read ({str(error).splitlines()[0]}); check that it is a valid {suffix[1:]} file") from None
-    if frame.empty:
-        raise ConvsuiteError(f"{path} has no data rows; it needs at least one row of values")
+    frame = read_frame(path, "series", "one row of values")
 
     times = None
     if timestamp_column and timestamp_column not in frame.columns and frame.index.name == timestamp_column:

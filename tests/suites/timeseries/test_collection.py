@@ -155,6 +155,17 @@ def test_default_lengths_follow_the_frequency_and_shrink_to_the_shortest_series(
         default_lengths("MS", 20)
 
 
+def test_a_plain_monthly_csv_of_one_series_reads_with_no_id_column_and_gets_monthly_lengths(tmp_path):
+    months = pd.date_range("1990-01-01", periods=120, freq="MS")
+    path = tmp_path / "sales.csv"
+    pd.DataFrame({"timestamp": months, "sales": np.arange(120.0)}).to_csv(path, index=False)
+    collection = read_collection(path, id_column="", value_column="sales")
+    assert collection.ids == ["sales"] and collection.frequency.startswith("MS") and collection.period == 12
+    np.testing.assert_array_equal(collection.values[0], np.arange(120.0))
+    lengths = default_lengths(collection.frequency, 120)
+    assert (lengths.horizon, lengths.input_length) == (18, 61)
+
+
 # --------------------------------------------------------------------------- built-in collections
 
 def test_us_employment_is_148_monthly_series_with_their_industry_as_static_covariate():
