@@ -1,12 +1,7 @@
 """Streaming inference (suites/timeseries/streaming.py): step by step equals the full model on
-every trunk option, on TensorFlow and on JAX without TensorFlow; reset; bad input."""
+every trunk option; reset; bad input. (test_models streams on JAX without TensorFlow.)"""
 
 from __future__ import annotations
-
-import json
-import os
-import subprocess
-import sys
 
 import keras
 import numpy as np
@@ -91,42 +86,3 @@ def test_bad_shapes_and_batch_sizes_are_clear_errors():
         stream.reset(0)
     with pytest.raises(ConvsuiteError, match="no CausalResidualBlock"):
         StreamingForecaster(models.fcn_classifier(1, 2, filters=(4,), kernel_sizes=(3,)))
-
-
-_JAX_SCRIPT = r"""
-import json, sys
-
-class NoTensorFlow:  # behave as if TensorFlow were not installed
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in ("tensorflow", "tensorboard"):
-            raise ModuleNotFoundError(f"No module named {name!r}")
-        return None
-
-sys.meta_path.insert(0, NoTensorFlow())
-import numpy as np
-import keras
-from convsuite.suites.timeseries.streaming import StreamingForecaster
-model = keras.saving.load_model(sys.argv[1])
-x = np.load(sys.argv[2])
-np.save(sys.argv[3], StreamingForecaster(model).run(x))
-print(json.dumps({"backend": keras.backend.backend(), "tensorflow": "tensorflow" in sys.modules}))
-"""
-
-
-def test_streaming_on_jax_without_tensorflow_equals_the_tensorflow_model(tmp_path):
-    """A model trained on TensorFlow, loaded and streamed on JAX. (test_models checks that the JAX
-    model itself equals the TensorFlow one.)"""
-    model = _forecaster(**CONFIGS["layer-skip-high-quantiles-highway"])
-    model.save(tmp_path / "model.keras")
-    x = RNG.normal(size=(2, 25, 3)).astype("float32")
-    np.save(tmp_path / "x.npy", x)
-    script = tmp_path / "stream_on_jax.py"
-    script.write_text(_JAX_SCRIPT)
-    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"}
-    done = subprocess.run([sys.executable, str(script), str(tmp_path / "model.keras"), str(tmp_path / "x.npy"),
-                           str(tmp_path / "stream.npy")], env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-2000:]
-    info = json.loads(done.stdout.strip().splitlines()[-1])
-    assert info == {"backend": "jax", "tensorflow": False}
-    np.testing.assert_allclose(np.load(tmp_path / "stream.npy"), keras.ops.convert_to_numpy(model(x)),
-                               rtol=1e-5, atol=1e-5)
